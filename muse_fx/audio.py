@@ -1,0 +1,82 @@
+"""Checking and reshaping the arrays users hand us, with errors that say what is wrong and what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import AudioInputError
+
+MAX_CHANNELS = 8
+SAMPLE_RATE_RANGE = (4000, 768000)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How an array holds its channels, so the result can be handed back in the same shape."""
+
+    ndim: int
+    channels_first: bool
+
+    def to_channels_first(self, array: np.ndarray) -> np.ndarray:
+        if self.ndim == 1:
+            return array[np.newaxis, :]
+        return array if self.channels_first else array.T
+
+    def restore(self, array: np.ndarray) -> np.ndarray:
+        if self.ndim == 1:
+            return array[0]
+        return array if self.channels_first else array.T
+
+
+def detect_layout(array: np.ndarray, hint: Layout | None = None) -> Layout:
+    """(samples,), (channels, samples) or (samples, channels), decided like pedalboard: the short side is channels.
+
+    `hint` (the layout of the previous block in a stream) settles ambiguous shapes such as a 2×2 block.
+    """
+    if array.ndim == 1:
+        return Layout(1, True)
+    if array.ndim != 2:
+        raise AudioInputError(
+            f"audio must be 1-D (samples,) or 2-D (channels, samples), got an array of shape {array.shape}"
+        )
+    rows, cols = array.shape
+    if hint is not None and hint.ndim == 2:
+        channels = rows if hint.channels_first else cols
+        if channels <= MAX_CHANNELS:
+            return hint
+    if rows <= cols and rows <= MAX_CHANNELS:
+        return Layout(2, True)
+    if cols < rows and cols <= MAX_CHANNELS:
+        return Layout(2, False)
+    raise AudioInputError(
+        f"audio of shape {array.shape} has more than {MAX_CHANNELS} channels whichever way it is read; "
+        f"muse_fx handles up to {MAX_CHANNELS} channels: split the file into stems or groups of channels"
+    )
+
+
+def check_sample_rate(sample_rate: float) -> int:
+    low, high = SAMPLE_RATE_RANGE
+    if not float(sample_rate).is_integer() or not low <= sample_rate <= high:
+        raise AudioInputError(
+            f"sample rate {sample_rate!r} Hz is not a whole number between {low} and {high} Hz; "
+            "check the file header or the value passed as sample_rate"
+        )
+    return int(sample_rate)
+
+
+def check_samples(array: np.ndarray) -> np.ndarray:
+    """Float audio without NaN/Inf, as float32."""
+    if not np.issubdtype(array.dtype, np.floating):
+        raise AudioInputError(
+            f"audio must be floating point (float32 or float64, full scale ±1.0), got dtype {array.dtype}; "
+            "convert integer PCM with array / np.iinfo(array.dtype).max"
+        )
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise AudioInputError(
+            f"audio contains {bad} NaN or infinite sample(s); the recording or an earlier effect is broken — "
+            "fix or trim it (e.g. np.nan_to_num) before enhancing"
+        )
+    return array.astype(np.float32, copy=False)

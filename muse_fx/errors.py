@@ -1,0 +1,21 @@
+"""Errors users can act on: each message says which file or value, what is wrong, and what to do."""
+
+
+class MuseFxError(Exception):
+    """Base class of every error muse_fx raises on purpose."""
+
+
+class AudioInputError(MuseFxError, ValueError):
+    """The audio handed to muse_fx cannot be processed as given."""
+
+
+class DeviceUnavailableError(MuseFxError, RuntimeError):
+    """A device was asked for by name but this machine does not have it."""
+
+
+class ModelError(MuseFxError):
+    """A model could not be found, verified or loaded."""
+
+
+class PresetError(MuseFxError, ValueError):
+    """A preset file is missing or does not describe a valid chain."""

@@ -1,0 +1,43 @@
+"""The fast musecoder: the enhanced mel used as a time-frequency gain on the input's own STFT.
+
+No waveform-rate network runs, so it is ~100× cheaper than diffusion; it keeps the input's phase, which makes it
+faithful to the performance but unable to undo smearing that lives in the phase (heavy reverb).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .mel import LogMel
+
+MAX_BOOST_DB = 18.0  # a band may come back up to this much louder: enough for the ±15 dB mic EQ we undo
+
+
+def _bin_weights(log_mel: LogMel) -> torch.Tensor:
+    """(n_freq, n_mels) weights that spread a per-band value over STFT bins; every bin gets a full share."""
+    fb = log_mel.filterbank
+    empty = fb.sum(dim=1) == 0
+    # Bins no mel triangle covers (DC, the very top) copy the nearest band.
+    nearest = torch.where(torch.arange(len(fb), device=fb.device) < len(fb) // 2, 0, fb.shape[1] - 1)
+    fb = fb.clone()
+    fb[empty, nearest[empty]] = 1.0
+    return fb / fb.sum(dim=1, keepdim=True)
+
+
+def apply_mel_gain(
+    audio: torch.Tensor, degraded: torch.Tensor, enhanced: torch.Tensor, log_mel: LogMel
+) -> torch.Tensor:
+    """audio (B, samples) whose log-mel is `degraded` (B, n_mels, frames) → audio whose log-mel ≈ `enhanced`.
+
+    The log2 power difference per band is interpolated across bins in the log domain, halved into a magnitude
+    gain and capped at MAX_BOOST_DB so bands that held only the floor are not blown up.
+    """
+    config = log_mel.config
+    window = log_mel.mel.spectrogram.window
+    spec = torch.stft(
+        audio, config.n_fft, config.hop_length, window=window, center=True, pad_mode="constant", return_complex=True
+    )
+    log2_power_gain = torch.einsum("fm,bmt->bft", _bin_weights(log_mel), enhanced - degraded)
+    max_log2 = MAX_BOOST_DB / 20.0 * 3.321928  # dB → log2 of magnitude
+    magnitude_gain = torch.exp2((0.5 * log2_power_gain).clamp(max=max_log2))
+    return torch.istft(spec * magnitude_gain, config.n_fft, config.hop_length, window=window, length=audio.shape[-1])

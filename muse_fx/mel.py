@@ -1,0 +1,40 @@
+"""The log-mel front-end, defined once for every model, trainer and metric."""
+
+from __future__ import annotations
+
+import torch
+import torchaudio
+from torch import nn
+
+from .config import MelConfig
+
+
+class LogMel(nn.Module):
+    """Waveform (..., samples) at `config.sample_rate` → log2 mel power (..., n_mels, frames).
+
+    Frame t is centred on sample t·hop. With the paper's odd n_fft (1023) a whole number of hops gives exactly
+    samples / hop frames, one per hop of audio the vocoder renders.
+    """
+
+    def __init__(self, config: MelConfig = MelConfig()):
+        super().__init__()
+        self.config = config
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=config.sample_rate,
+            n_fft=config.n_fft,
+            hop_length=config.hop_length,
+            n_mels=config.n_mels,
+            f_min=config.f_min,
+            f_max=config.f_max,
+            power=2.0,
+            center=True,
+            pad_mode="constant",  # reflection fails on chunks shorter than n_fft // 2
+        )
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return torch.log2(self.mel(audio).clamp_min(self.config.log_floor))
+
+    @property
+    def filterbank(self) -> torch.Tensor:
+        """Mel weights (n_fft // 2 + 1, n_mels), for mapping mel-domain gains back onto STFT bins."""
+        return self.mel.mel_scale.fb

@@ -1,0 +1,87 @@
+"""mel2mel: Pix2Pix's ResNet generator and PatchGAN discriminator over log-mel images (Isola et al. 2017).
+
+The log-mel (n_mels, frames) is a one-channel image. The generator predicts the clean image from the degraded
+one; the discriminator scores overlapping patches of (degraded, candidate) pairs for the LSGAN loss.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import Mel2MelConfig
+
+DOWNSAMPLING = 4  # two stride-2 convolutions: frames and bands must be padded to a multiple of this
+
+
+def _norm(channels: int) -> nn.Module:
+    return nn.InstanceNorm2d(channels, affine=False)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int, dropout: float):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=True),
+            _norm(channels),
+            nn.ReLU(True),
+            nn.Dropout(dropout),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=True),
+            _norm(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Generator(nn.Module):
+    """(B, 1, n_mels, frames) degraded log-mel → (B, 1, n_mels, frames) clean log-mel."""
+
+    def __init__(self, config: Mel2MelConfig = Mel2MelConfig()):
+        super().__init__()
+        ngf = config.ngf
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(1, ngf, 7), _norm(ngf), nn.ReLU(True)]
+        for i in range(2):
+            c = ngf * 2**i
+            layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), _norm(2 * c), nn.ReLU(True)]
+        layers += [ResidualBlock(ngf * 4, config.dropout) for _ in range(config.n_blocks)]
+        for i in range(2):
+            c = ngf * 4 // 2**i
+            layers += [
+                nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1),
+                _norm(c // 2),
+                nn.ReLU(True),
+            ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 1, 7)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        frames = mel.shape[-1]
+        # The bottleneck's reflection padding needs ≥ 2 frames there, hence at least 2·DOWNSAMPLING in.
+        pad = max(-frames % DOWNSAMPLING, 2 * DOWNSAMPLING - frames)
+        padded = F.pad(mel, (0, pad, 0, 0), mode="replicate") if pad else mel
+        # Predict the change, not the image: the identity is the natural starting point for enhancement.
+        return (padded + self.net(padded))[..., :frames]
+
+
+class Discriminator(nn.Module):
+    """PatchGAN: (B, 2, n_mels, frames) = (degraded, candidate) → (B, 1, h, w) realness per 70×70 patch."""
+
+    def __init__(self, config: Mel2MelConfig = Mel2MelConfig()):
+        super().__init__()
+        ndf = config.ndf
+        layers: list[nn.Module] = [nn.Conv2d(2, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
+        channels = ndf
+        for n in range(1, config.discriminator_layers + 1):
+            out = ndf * min(2**n, 8)
+            stride = 2 if n < config.discriminator_layers else 1
+            layers += [nn.Conv2d(channels, out, 4, stride=stride, padding=1), _norm(out), nn.LeakyReLU(0.2, True)]
+            channels = out
+        layers += [nn.Conv2d(channels, 1, 4, stride=1, padding=1)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, degraded: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([degraded, candidate], dim=1))

@@ -1,0 +1,25 @@
+"""The enhancement model as one object: log-mel front-end + mel2mel generator + musecoder."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .config import ModelConfig
+from .mel import LogMel
+from .mel2mel import Generator
+from .musecoder import Musecoder
+
+
+class MuseModel(nn.Module):
+    """What a weights file holds. The discriminator is a training-only part and is not shipped."""
+
+    def __init__(self, config: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.config = config
+        self.log_mel = LogMel(config.mel)
+        self.mel2mel = Generator(config.mel2mel)
+        self.musecoder = Musecoder(config.musecoder, config.mel)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.mel.sample_rate

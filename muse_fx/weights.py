@@ -1,0 +1,105 @@
+"""Saving and loading model weights as safetensors, with checks that say which file is wrong and why."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import ModelConfig
+from .errors import ModelError
+from .model import MuseModel
+from .registry import ModelEntry, get_entry
+
+FORMAT = "muse_fx/1"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(model: MuseModel, path: str | Path, dtype: torch.dtype = torch.float32, **metadata: str) -> Path:
+    """Write the model's weights and config; written to a temp file then renamed, so a crash leaves no half file."""
+    path = Path(path)
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    meta = {"format": FORMAT, "config": json.dumps(model.config.to_dict()), **metadata}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _read(path: Path) -> tuple[dict[str, torch.Tensor], ModelConfig]:
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist; check the path or reinstall muse_fx")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ModelError(f"model file {path} is not a readable safetensors file ({error}); re-download or re-export it")
+    if meta.get("format") != FORMAT or "config" not in meta:
+        raise ModelError(f"model file {path} has no muse_fx config in its metadata; it was not saved by muse_fx")
+    return tensors, ModelConfig.from_dict(json.loads(meta["config"]))
+
+
+def _build(path: Path, tensors: dict[str, torch.Tensor], config: ModelConfig) -> MuseModel:
+    model = MuseModel(config)
+    expected = model.state_dict()
+    for key, tensor in tensors.items():
+        if key in expected and expected[key].shape != tensor.shape:
+            raise ModelError(
+                f"model file {path}: tensor {key} has shape {tuple(tensor.shape)} but the config expects "
+                f"{tuple(expected[key].shape)}; the file does not match its config"
+            )
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+    if missing or unexpected:
+        raise ModelError(
+            f"model file {path} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
+    return model
+
+
+def load_entry(entry: ModelEntry) -> MuseModel:
+    """Load a bundled model, verifying checksum and config against the registry."""
+    if not entry.path.is_file():
+        raise ModelError(f"bundled model file {entry.path} is missing; reinstall muse_fx (pip install --force-reinstall muse-fx)")
+    digest = sha256_of(entry.path)
+    if digest != entry.sha256:
+        raise ModelError(
+            f"model file {entry.path} is corrupt: sha256 {digest[:12]}… does not match the registry's "
+            f"{entry.sha256[:12]}…; reinstall muse_fx (pip install --force-reinstall muse-fx)"
+        )
+    tensors, config = _read(entry.path)
+    if config != entry.config:
+        raise ModelError(f"model file {entry.path}: its config differs from the registry entry {entry.name!r}")
+    return _build(entry.path, tensors, config)
+
+
+def load_model(model: str | os.PathLike | MuseModel = "default", device: torch.device | str = "cpu") -> MuseModel:
+    """A registry name, a path to a .safetensors file, or a model object → eval-mode model on `device`."""
+    if isinstance(model, MuseModel):
+        loaded = model
+    elif isinstance(model, os.PathLike) or str(model).endswith(".safetensors"):
+        path = Path(model)
+        loaded = _build(path, *_read(path))
+    else:
+        loaded = load_entry(get_entry(str(model)))
+    return loaded.to(device).eval()

@@ -1,0 +1,8 @@
+import pytest
+
+from tiny_model import save_tiny_model
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny.safetensors")
