@@ -11,8 +11,8 @@ import math
 
 import torch
 
-REFERENCE_BAND = (0.70, 0.88)  # fractions of the model's Nyquist where the model's gain is measured
-CROSSOVER = (0.88, 0.97)  # raised-cosine crossover from model output to gained input
+REFERENCE_BAND = (0.60, 0.80)  # fractions of the model's Nyquist where the model's gain is measured
+CROSSOVER = (0.80, 0.92)  # raised-cosine crossover from model output to gained input, below the resampler's roll-off
 MAX_GAIN = 2.0  # the high band is never lifted more than +6 dB
 
 

@@ -24,6 +24,10 @@ from .model import MuseModel
 MUSECODERS = ("fast", "diffusion")
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25
+# librosa's "kaiser_best": flat to 0.9 × Nyquist, so the band crossover (bandsplit.py) meets an unattenuated model band.
+KAISER_BEST = dict(
+    lowpass_filter_width=64, rolloff=0.9475937167399596, resampling_method="sinc_interp_kaiser", beta=14.769656459379492
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class Enhancer:
         if source == target:
             return audio
         if (source, target) not in self._resamplers:
-            self._resamplers[(source, target)] = torchaudio.transforms.Resample(source, target).to(self.device)
+            self._resamplers[(source, target)] = torchaudio.transforms.Resample(source, target, **KAISER_BEST).to(self.device)
         return self._resamplers[(source, target)](audio)
 
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:

@@ -1,0 +1,128 @@
+"""Reading and writing audio files without ever losing what the user had.
+
+Writes go to a hidden temp file in the target folder and are renamed into place only when complete, so an
+error or Ctrl-C leaves either the old file or the new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from .errors import AudioInputError, MuseFxError
+
+READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
+FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
+EXTENSIONS = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "MP3": ".mp3"}
+
+
+class OutputError(MuseFxError):
+    """The output path cannot be written as asked."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+
+def probe(path: Path) -> AudioInfo:
+    """Header facts about an audio file, or an AudioInputError that says what is wrong with it."""
+    if not path.exists():
+        raise AudioInputError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise AudioInputError(f"{path}: is a folder, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioInputError(f"{path}: file is empty (0 bytes); re-export or re-copy the recording")
+    if path.suffix.lower() not in READABLE:
+        raise AudioInputError(
+            f"{path}: unsupported format {path.suffix or '(no extension)'}; muse-fx reads "
+            f"{', '.join(e.lstrip('.').upper() for e in READABLE)} — convert it first (e.g. with ffmpeg)"
+        )
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        raise AudioInputError(f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled") from None
+    if info.frames <= 0:
+        raise AudioInputError(f"{path}: holds no audio (0 samples); re-export the recording")
+    return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
+
+
+def read_audio(path: Path, start: float = 0.0, duration: float | None = None) -> tuple[np.ndarray, AudioInfo]:
+    """(channels, samples) float32 and the file's info; `start`/`duration` in seconds select a part."""
+    info = probe(path)
+    first = int(round(start * info.sample_rate))
+    if not 0 <= first < info.frames:
+        raise AudioInputError(f"{path}: start {start:.3f} s lies outside the file (length {info.frames / info.sample_rate:.3f} s)")
+    count = -1 if duration is None else max(1, int(round(duration * info.sample_rate)))
+    try:
+        data = soundfile.read(str(path), start=first, frames=count, dtype="float32", always_2d=True)[0]
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        raise AudioInputError(f"{path}: reading failed part-way ({error}); the file is probably truncated or corrupt") from None
+    if data.shape[0] == 0:
+        raise AudioInputError(f"{path}: holds no audio in the requested range")
+    return np.ascontiguousarray(data.T), info
+
+
+def output_format(path: Path, requested: str | None, fallback: str) -> str:
+    """The format asked for, else the one the output's extension names, else the input's."""
+    if requested:
+        return FORMATS[requested.lower()]
+    extension = ".aiff" if path.suffix.lower() == ".aif" else path.suffix.lower()
+    return {ext: fmt for fmt, ext in EXTENSIONS.items()}.get(extension, fallback)
+
+
+def choose_subtype(fmt: str, requested: str | None, source_subtype: str) -> str:
+    """The source's bit depth where the target format can store it, else the format's default."""
+    if requested:
+        subtype = requested.upper()
+        if not soundfile.check_format(fmt, subtype):
+            valid = ", ".join(soundfile.available_subtypes(fmt))
+            raise OutputError(f"subtype {requested} cannot be written as {fmt}; valid: {valid}")
+        return subtype
+    if soundfile.check_format(fmt, source_subtype):
+        return source_subtype
+    return soundfile.default_subtype(fmt)
+
+
+def check_writable(path: Path, overwrite: bool, inputs: set[Path] = frozenset()) -> None:
+    resolved = path.resolve()
+    if resolved in {p.resolve() for p in inputs}:
+        raise OutputError(f"{path}: output would replace its own input; choose another output name or folder")
+    if path.is_dir():
+        raise OutputError(f"{path}: output path is a folder; give a file name, or use --output-dir for folders")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists; pass --overwrite to replace it")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist; create it first")
+    if not os.access(path.parent, os.W_OK):
+        raise OutputError(f"{path}: folder {path.parent} is not writable; choose another output folder")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temp path next to `path` that replaces it on success and vanishes on any error or interrupt."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, subtype: str) -> None:
+    """(channels, samples) float → file, atomically."""
+    with atomic_path(path) as tmp:
+        soundfile.write(str(tmp), audio.T, sample_rate, format=fmt, subtype=subtype)

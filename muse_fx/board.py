@@ -1,0 +1,153 @@
+"""muse_fx.Pedalboard: a drop-in for pedalboard.Pedalboard that can also hold muse_fx plugins.
+
+pedalboard's chain is C++ and only accepts native plugins, so this board keeps a Python list and runs each
+stretch of consecutive native plugins as one native `pedalboard.Pedalboard` — native speed where possible.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pedalboard
+
+from .audio import Layout, check_sample_rate, check_samples, detect_layout
+
+
+def is_native(plugin) -> bool:
+    return isinstance(plugin, pedalboard.Plugin)
+
+
+def _check_plugin(plugin) -> None:
+    if is_native(plugin) or isinstance(plugin, Pedalboard):
+        return
+    if callable(getattr(plugin, "process", None)) and hasattr(plugin, "reset"):
+        return
+    raise TypeError(
+        f"{plugin!r} is not a plugin: muse_fx.Pedalboard holds pedalboard plugins, muse_fx plugins "
+        "(MuseEnhance) and nested boards"
+    )
+
+
+class Pedalboard:
+    """A list of plugins applied in order: `Pedalboard([MuseEnhance(), Reverb()])(audio, sample_rate)`."""
+
+    is_effect = True
+    is_instrument = False
+
+    def __init__(self, plugins: Iterable | None = None):
+        self._plugins: list = []
+        for plugin in plugins or []:
+            self.append(plugin)
+        self._layout: Layout | None = None
+        self._segments_cache: tuple | None = None
+
+    # -- list-like API ----------------------------------------------------------------------------------------
+    def append(self, plugin) -> None:
+        _check_plugin(plugin)
+        self._plugins.append(plugin)
+
+    def insert(self, index: int, plugin) -> None:
+        _check_plugin(plugin)
+        self._plugins.insert(index, plugin)
+
+    def remove(self, plugin) -> None:
+        self._plugins.remove(plugin)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Pedalboard(self._plugins[index])
+        return self._plugins[index]
+
+    def __setitem__(self, index: int, plugin) -> None:
+        _check_plugin(plugin)
+        self._plugins[index] = plugin
+
+    def __delitem__(self, index) -> None:
+        del self._plugins[index]
+
+    def __len__(self) -> int:
+        return len(self._plugins)
+
+    def __iter__(self) -> Iterator:
+        return iter(self._plugins)
+
+    def __repr__(self) -> str:
+        return f"<muse_fx.Pedalboard with {len(self)} plugin{'s' if len(self) != 1 else ''}: {self._plugins!r}>"
+
+    def reset(self) -> None:
+        for plugin in self._plugins:
+            plugin.reset()
+        self._segments_cache = None
+        self._layout = None
+
+    # -- processing -------------------------------------------------------------------------------------------
+    def _segments(self) -> list:
+        """Consecutive native plugins grouped into one native board; muse_fx plugins stand alone."""
+        key = tuple(id(p) for p in self._plugins)
+        if self._segments_cache and self._segments_cache[0] == key:
+            return self._segments_cache[1]
+        segments: list = []
+        for plugin in self._plugins:
+            if is_native(plugin) and segments and isinstance(segments[-1], pedalboard.Pedalboard):
+                segments[-1].append(plugin)
+            elif is_native(plugin):
+                segments.append(pedalboard.Pedalboard([plugin]))
+            else:
+                segments.append(plugin)
+        self._segments_cache = (key, segments)
+        return segments
+
+    def process(
+        self, input_array: np.ndarray, sample_rate: float, buffer_size: int = 8192, reset: bool = True
+    ) -> np.ndarray:
+        """Run every plugin in order on float audio shaped like pedalboard accepts; returns float32, same layout."""
+        array = np.asarray(input_array)
+        layout = detect_layout(array, hint=self._layout)
+        rate = check_sample_rate(sample_rate)
+        audio = check_samples(layout.to_channels_first(array))
+        for segment in self._segments():
+            audio = np.asarray(segment.process(audio, rate, buffer_size=buffer_size, reset=reset), dtype=np.float32)
+            if audio.ndim == 1:
+                audio = audio[np.newaxis, :]
+        self._layout = None if reset else layout
+        return layout.restore(audio)
+
+    __call__ = process
+
+    def enhance(self, audio: np.ndarray, sample_rate: float, progress=None) -> np.ndarray:
+        """Offline processing of a whole recording; `progress(done, total)` follows the muse_fx plugins' chunks."""
+        layout = detect_layout(np.asarray(audio))
+        rate = check_sample_rate(sample_rate)
+        signal = check_samples(layout.to_channels_first(np.asarray(audio)))
+        for segment in self._segments():
+            if progress is not None and hasattr(segment, "enhance"):
+                signal = segment.enhance(signal, rate, progress=progress)
+            else:
+                signal = np.asarray(segment.process(signal, rate, reset=True), dtype=np.float32)
+            signal = signal[np.newaxis, :] if signal.ndim == 1 else signal
+        return layout.restore(signal)
+
+
+def _refuse_muse_plugins(method):
+    """Make native pedalboard explain itself when handed a muse_fx plugin instead of a pybind11 signature dump."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except TypeError:
+            values = [a for arg in args for a in (arg if isinstance(arg, (list, tuple)) else [arg])]
+            if any(not is_native(v) and hasattr(v, "process") for v in values):
+                raise TypeError(
+                    "pedalboard.Pedalboard only holds native pedalboard plugins; use muse_fx.Pedalboard to mix "
+                    "MuseEnhance with pedalboard plugins: `from muse_fx import Pedalboard`"
+                ) from None
+            raise
+
+    return wrapper
+
+
+for _name in ("__init__", "append", "insert", "__setitem__"):
+    setattr(pedalboard.Pedalboard, _name, _refuse_muse_plugins(getattr(pedalboard.Pedalboard, _name)))

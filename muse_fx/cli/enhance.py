@@ -1,0 +1,123 @@
+"""`muse-fx enhance`: files, folders and globs in; enhanced files out, never losing an input or an output."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from ..audio_io import FORMATS
+from ..devices import DEVICES
+from ..errors import MuseFxError
+from ..pipeline import MUSECODERS
+from .inputs import expand, plan_outputs
+from .progress_file import ProgressFile
+
+
+def build_board(preset, **settings):
+    """A muse_fx.Pedalboard from a preset, or a lone MuseEnhance; settings given on the command line win."""
+    from ..board import Pedalboard
+    from ..plugin import MuseEnhance
+    from ..presets import load_preset
+
+    settings = {k: v for k, v in settings.items() if v is not None and v is not False}
+    if preset:
+        return load_preset(preset, **settings)
+    return Pedalboard([MuseEnhance(**settings)])
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input only).")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Folder for the outputs.")
+@click.option("--suffix", default="_enhanced", show_default=True, help="Added to the name when writing beside the input.")
+@click.option("-r", "--recursive", is_flag=True, help="Look into sub-folders of folder inputs.")
+@click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
+@click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
+@click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
+@click.option("--musecoder", type=click.Choice(MUSECODERS), help="fast (CPU default) or diffusion (GPU default).")
+@click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
+@click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for diffusion noise (same seed, same output).")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Output format.  [default: the input's]")
+@click.option("--subtype", help="Output sample format, e.g. PCM_16, PCM_24, FLOAT.  [default: the input's]")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("--plot", is_flag=True, help="Also write a before/after spectrogram PNG next to each output.")
+@click.option("--start", type=click.FloatRange(min=0), default=0.0, help="Seconds into the input to start at.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Seconds of input to enhance.")
+@click.option("--progress-file", type=click.Path(path_type=Path, dir_okay=False), help="Status file for DAW scripts.")
+@click.option("--server", help="URL of a `muse-fx serve` instance to run the enhancement on.")
+@click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance locally instead.")
+@click.pass_context
+def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, subtype, overwrite, plot,
+            start, duration, progress_file, **settings):
+    """Enhance audio files (WAV, FLAC, AIFF, OGG, MP3): INPUT can be files, folders or quoted globs."""
+    debug = ctx.obj.get("debug", False) if ctx.obj else False
+    status = ProgressFile(progress_file)
+    status.write("running", 0.0, "loading model")
+    try:
+        pairs = plan_outputs(expand(inputs, recursive), output, output_dir, suffix, fmt)
+        if (start or duration) and len(pairs) > 1:
+            raise click.UsageError("--start/--duration apply to a single input")
+        if output_dir:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        settings["steps"] = int(settings["steps"]) if settings["steps"] else None
+        board = build_board(preset, **settings)
+    except (MuseFxError, click.UsageError) as error:
+        status.write("error", 0.0, str(error))
+        raise
+    failures = _run(board, pairs, status, debug, start=start, duration=duration, fmt=fmt, subtype=subtype,
+                    overwrite=overwrite, plot=plot)
+    ok = len(pairs) - len(failures)
+    if len(pairs) > 1:
+        click.echo(f"\n{ok} of {len(pairs)} file(s) enhanced" + (f", {len(failures)} failed:" if failures else ""), err=True)
+        for source, message in failures:
+            click.echo(f"  ✗ {message}", err=True)
+    if failures:
+        status.write("error", 1.0, failures[0][1])
+        sys.exit(1)
+    status.write("done", 1.0, str(pairs[-1][1]))
+
+
+def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
+    from ..files import enhance_file
+
+    failures = []
+    files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
+    for number, (source, destination) in enumerate(pairs):
+        chunk_bar = tqdm(desc=source.name, unit="chunk", leave=False, disable=None, position=0)
+
+        def progress(done, total, number=number, bar=chunk_bar):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+            status.write("running", (number + done / max(total, 1)) / len(pairs), f"enhancing {source.name}")
+
+        try:
+            result = enhance_file(board, source, destination, progress=progress, **options)
+        except KeyboardInterrupt:
+            chunk_bar.close()
+            click.echo(f"\ninterrupted: {destination} was not written; no partial files were left", err=True)
+            status.write("error", 0.0, "interrupted")
+            sys.exit(130)
+        except MuseFxError as error:
+            failures.append((source, str(error)))
+            click.secho(f"✗ {error}", err=True, fg="red")
+        except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
+            if debug:
+                traceback.print_exc()
+            message = f"{source}: unexpected {type(error).__name__}: {error} (run `muse-fx --debug enhance …` for details)"
+            failures.append((source, message))
+            click.secho(f"✗ {message}", err=True, fg="red")
+        else:
+            for warning in result.warnings:
+                click.secho(f"! {warning}", err=True, fg="yellow")
+            click.echo(f"✓ {source} → {destination} ({result.seconds:.1f} s)", err=True)
+        finally:
+            chunk_bar.close()
+            files_bar.update(1)
+    files_bar.close()
+    return failures
