@@ -2,7 +2,9 @@
 
 __version__ = "0.1.0"
 
+from .board import Pedalboard
 from .errors import MuseFxError
 from .plugin import MuseEnhance
+from .presets import load_preset, save_preset
 
-__all__ = ["MuseEnhance", "MuseFxError", "__version__"]
+__all__ = ["MuseEnhance", "MuseFxError", "Pedalboard", "load_preset", "save_preset", "__version__"]

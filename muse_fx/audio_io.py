@@ -6,16 +6,14 @@ error or Ctrl-C leaves either the old file or the new one, never a truncated one
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
+from .atomic import atomic_path
 from .errors import AudioInputError, MuseFxError
 
 READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
@@ -109,20 +107,10 @@ def check_writable(path: Path, overwrite: bool, inputs: set[Path] = frozenset())
         raise OutputError(f"{path}: folder {path.parent} is not writable; choose another output folder")
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temp path next to `path` that replaces it on success and vanishes on any error or interrupt."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, subtype: str) -> None:
     """(channels, samples) float → file, atomically."""
-    with atomic_path(path) as tmp:
-        soundfile.write(str(tmp), audio.T, sample_rate, format=fmt, subtype=subtype)
+    try:
+        with atomic_path(path) as tmp:
+            soundfile.write(str(tmp), audio.T, sample_rate, format=fmt, subtype=subtype)
+    except (OSError, soundfile.LibsndfileError, RuntimeError) as error:
+        raise OutputError(f"{path}: could not be written ({error}); check the folder's permissions and free space") from None

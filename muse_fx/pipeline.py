@@ -21,7 +21,6 @@ from .fast_path import apply_mel_gain
 from .mel2mel import DOWNSAMPLING
 from .model import MuseModel
 
-MUSECODERS = ("fast", "diffusion")
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25
 # librosa's "kaiser_best": flat to 0.9 × Nyquist, so the band crossover (bandsplit.py) meets an unattenuated model band.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -12,10 +13,9 @@ from .audio import Layout, check_sample_rate, check_samples, detect_layout
 from .chunking import StreamingOverlapAdd
 from .devices import resolve_device
 from .errors import AudioInputError
-from .pipeline import MUSECODERS, Enhancer, Settings, chunk_layout
+from .parameters import check_mix, check_musecoder, check_seed, check_steps
+from .pipeline import Enhancer, Settings, chunk_layout
 from .weights import load_model
-
-STEP_CHOICES = (6, 50)
 
 
 def default_musecoder(device: torch.device) -> str:
@@ -44,12 +44,17 @@ class MuseEnhance:
         seed: int = 0,
         full_band: bool = True,
         batch_size: int | None = None,
+        server: str | None = None,
+        fallback_local: bool = False,
     ):
         self._device = resolve_device(device)
-        self._device_name = device
         self._model_name = model
-        self._model = load_model(model, self._device)
+        self.server = server
+        self.fallback_local = fallback_local
+        # With a server, the local model is loaded only if the server is unreachable and fallback was asked for.
+        self._model = None if server else load_model(model, self._device)
         self.musecoder = musecoder or default_musecoder(self._device)
+        self._musecoder_chosen = musecoder is not None  # else a server picks what suits its own device
         self.steps = steps
         self.mix = mix
         self.seed = seed
@@ -64,9 +69,14 @@ class MuseEnhance:
 
     @model.setter
     def model(self, value: str | os.PathLike) -> None:
-        self._model = load_model(value, self._device)
+        self._model = None if self.server else load_model(value, self._device)
         self._model_name = value
         self.reset()
+
+    def _local_model(self):
+        if self._model is None:
+            self._model = load_model(self._model_name, self._device)
+        return self._model
 
     @property
     def device(self) -> str:
@@ -75,8 +85,8 @@ class MuseEnhance:
     @device.setter
     def device(self, value: str) -> None:
         self._device = resolve_device(value)
-        self._device_name = value
-        self._model = self._model.to(self._device)
+        if self._model is not None:
+            self._model = self._model.to(self._device)
         self.reset()
 
     @property
@@ -85,9 +95,8 @@ class MuseEnhance:
 
     @musecoder.setter
     def musecoder(self, value: str) -> None:
-        if value not in MUSECODERS:
-            raise ValueError(f"musecoder must be one of {', '.join(MUSECODERS)}, got {value!r}")
-        self._musecoder = value
+        self._musecoder = check_musecoder(value)
+        self._musecoder_chosen = True
 
     @property
     def steps(self) -> int:
@@ -95,9 +104,7 @@ class MuseEnhance:
 
     @steps.setter
     def steps(self, value: int) -> None:
-        if value not in STEP_CHOICES:
-            raise ValueError(f"steps must be 6 (fast schedule) or 50 (the paper's full chain), got {value!r}")
-        self._steps = int(value)
+        self._steps = check_steps(value)
 
     @property
     def mix(self) -> float:
@@ -105,9 +112,7 @@ class MuseEnhance:
 
     @mix.setter
     def mix(self, value: float) -> None:
-        if not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"mix must be between 0.0 (dry) and 1.0 (fully enhanced), got {value!r}")
-        self._mix = float(value)
+        self._mix = check_mix(value)
 
     @property
     def seed(self) -> int:
@@ -115,19 +120,35 @@ class MuseEnhance:
 
     @seed.setter
     def seed(self, value: int) -> None:
-        if int(value) != value or value < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {value!r}")
-        self._seed = int(value)
+        self._seed = check_seed(value)
 
     @property
     def sample_rate(self) -> int:
         """The model's own rate; any input rate is resampled to it and back."""
-        return self._model.sample_rate
+        return self._local_model().sample_rate
 
     def _enhancer(self) -> Enhancer:
         batch = self.batch_size or (16 if self._device.type != "cpu" else 4 if self.musecoder == "fast" else 1)
         settings = Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch)
-        return Enhancer(self._model, settings)
+        return Enhancer(self._local_model(), settings)
+
+    def _enhance_remotely(self, audio: torch.Tensor, rate: int) -> np.ndarray | None:
+        """The server's result, or None when it is unreachable and local fallback was asked for."""
+        from .client import ServerClient, ServerUnreachableError
+
+        params = dict(steps=self.steps, mix=self.mix, seed=self.seed, full_band=self.full_band)
+        if self._musecoder_chosen:
+            params["musecoder"] = self.musecoder
+        if self.model != "default":
+            params["model"] = self.model
+        try:
+            with ServerClient(self.server) as client:
+                return client.enhance_array(audio.numpy(), rate, **params)
+        except ServerUnreachableError as error:
+            if not self.fallback_local:
+                raise
+            warnings.warn(f"{error}; enhancing locally instead (--fallback-local)", stacklevel=3)
+            return None
 
     # -- offline ----------------------------------------------------------------------------------------------
     def enhance(
@@ -136,6 +157,10 @@ class MuseEnhance:
         """Enhance a whole recording at once. `progress(done, total)` counts chunks."""
         layout = detect_layout(np.asarray(audio))
         tensor, rate = self._prepare(audio, sample_rate, layout)
+        if self.server:
+            remote = self._enhance_remotely(tensor, rate)
+            if remote is not None:
+                return layout.restore(remote)
         total = chunk_layout(rate).count(tensor.shape[1]) * tensor.shape[0]
         done = [0]
 
@@ -160,6 +185,10 @@ class MuseEnhance:
         array = np.asarray(input_array)
         if reset and self._stream is None:
             return self.enhance(array, sample_rate)
+        if self.server:
+            raise AudioInputError(
+                "streaming (reset=False) runs locally only; with server=… pass whole recordings (reset=True)"
+            )
         layout = detect_layout(array, hint=self._stream_layout)
         tensor, rate = self._prepare(array, sample_rate, layout)
         if self._stream is None:
@@ -204,5 +233,7 @@ class MuseEnhance:
     def __repr__(self) -> str:
         return (
             f'<muse_fx.MuseEnhance model="{self.model}" musecoder="{self.musecoder}" steps={self.steps} '
-            f'mix={self.mix} device="{self.device}" seed={self.seed} at {hex(id(self))}>'
+            f'mix={self.mix} device="{self.device}" seed={self.seed}'
+            + (f' server="{self.server}"' if self.server else "")
+            + f" at {hex(id(self))}>"
         )

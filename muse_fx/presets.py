@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pedalboard
 import platformdirs
 import tomli_w
 
+from .atomic import atomic_path
 from .board import Pedalboard, is_native
 from .errors import MuseFxError, PresetError
 from .plugin import MuseEnhance
@@ -122,12 +122,6 @@ def save_preset(board: Pedalboard, path: str | os.PathLike, description: str = "
     data = {"description": description, "plugin": [describe(p) for p in board]} if description else {
         "plugin": [describe(p) for p in board]
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            tomli_w.dump(data, f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        tomli_w.dump(data, f)
     return path

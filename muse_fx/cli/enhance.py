@@ -12,7 +12,7 @@ from tqdm import tqdm
 from ..audio_io import FORMATS
 from ..devices import DEVICES
 from ..errors import MuseFxError
-from ..pipeline import MUSECODERS
+from ..parameters import MUSECODERS
 from .inputs import expand, plan_outputs
 from .progress_file import ProgressFile
 
@@ -121,3 +121,18 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
             files_bar.update(1)
     files_bar.close()
     return failures
+
+
+def make_enhance_file(server: str | None = None, preset: str | None = None, fallback_local: bool = False):
+    """`(source, destination) -> None` for the DAW adapters: the same board and checks as `muse-fx enhance`.
+
+    The adapters own `destination` (a temp file they created), hence overwrite=True.
+    """
+    from ..files import enhance_file
+
+    board = build_board(preset, server=server, fallback_local=fallback_local)
+
+    def enhance(source: Path, destination: Path) -> None:
+        enhance_file(board, Path(source), Path(destination), overwrite=True)
+
+    return enhance

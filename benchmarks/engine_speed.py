@@ -1,0 +1,164 @@
+"""Engine speed and memory: real-time factors of each stage, the whole pipeline, and the paper's own loop.
+
+    python benchmarks/engine_speed.py                 # paper-size model (random init: speed only), CPU
+    python benchmarks/engine_speed.py --model default # the bundled model
+    python benchmarks/engine_speed.py --device cuda --seconds 60
+
+RTF = seconds of compute per second of audio (lower is faster); "× real time" = 1 / RTF. The paper's loop is
+re-implemented faithfully from its generate_from_wav script: 16 kHz mono, 47360-sample chunks one at a time
+(tail dropped), mel2mel then 50 DiffWave steps per chunk; a stereo file runs it once per channel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+from muse_fx import MuseEnhance, diffusion
+from muse_fx.config import PAPER
+from muse_fx.devices import resolve_device
+from muse_fx.model import MuseModel
+
+PAPER_CHUNK = 47360
+
+
+def build(model: str, device: torch.device) -> MuseModel:
+    if model == "paper":
+        torch.manual_seed(0)
+        return MuseModel(PAPER).to(device).eval()
+    from muse_fx.weights import load_model
+
+    return load_model(model, device)
+
+
+def timed(fn, device: torch.device, repeats: int = 1) -> float:
+    fn()  # warm-up: kernels, resampler tables
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeats
+
+
+@torch.inference_mode()
+def paper_loop(model: MuseModel, audio16: torch.Tensor) -> torch.Tensor:
+    """generate_from_wav: per channel, per 47360-sample chunk, mel → mel2mel → 50-step DiffWave, concatenated."""
+    schedule = diffusion.schedule_for(model.config.musecoder, 50)
+    outputs = []
+    for channel in audio16:
+        pieces = []
+        for start in range(0, len(channel) - PAPER_CHUNK + 1, PAPER_CHUNK):
+            chunk = channel[start : start + PAPER_CHUNK].unsqueeze(0)
+            mel = model.mel2mel(model.log_mel(chunk).unsqueeze(1)).squeeze(1)
+            pieces.append(diffusion.sample(model.musecoder, mel, schedule, [torch.Generator().manual_seed(start)]))
+        outputs.append(torch.cat(pieces, dim=1))
+    return torch.cat(outputs)
+
+
+def stage_rows(args, device: torch.device) -> list[tuple[str, float, float]]:
+    model = build(args.model, device)
+    rate, seconds = 44100, args.seconds
+    audio = (np.random.default_rng(0).standard_normal((2, int(seconds * rate))) * 0.1).astype(np.float32)
+    audio16 = torch.randn(2, int(seconds * 16000), device=device) * 0.1
+    rows = []
+
+    def add(name, duration, fn, repeats=1):
+        spent = timed(fn, device, repeats)
+        rows.append((name, spent / duration, duration))
+        print(f"  measured {name}: {spent:.2f} s for {duration:.1f} s of audio", file=sys.stderr)
+
+    with torch.inference_mode():
+        mel = model.log_mel(audio16)
+        add("mel2mel (16 kHz, 2 ch)", seconds, lambda: model.mel2mel(mel.unsqueeze(1)), 2)
+        short = mel[..., : int(args.diffusion_seconds * 16000 / 256)]
+        for steps in (6, 50):
+            schedule = diffusion.schedule_for(model.config.musecoder, steps)
+            gens = lambda: [torch.Generator().manual_seed(i) for i in range(short.shape[0])]  # noqa: E731
+            add(f"musecoder diffusion {steps} steps (16 kHz, 2 ch)", args.diffusion_seconds,
+                lambda: diffusion.sample(model.musecoder, short, schedule, gens()))
+    for musecoder, steps, duration in [("fast", 6, seconds), ("diffusion", 6, args.diffusion_seconds), ("diffusion", 50, args.diffusion_seconds)]:
+        enhancer = MuseEnhance(model=model, musecoder=musecoder, steps=steps, device=str(device))
+        clip = audio[:, : int(duration * rate)]
+        add(f"whole pipeline, {musecoder}{'' if musecoder == 'fast' else f' {steps} steps'} (44.1 kHz stereo)", duration,
+            lambda: enhancer(clip, rate))
+    if not args.skip_paper_loop:
+        clip16 = audio16[:, : max(PAPER_CHUNK, int(args.diffusion_seconds * 16000) // PAPER_CHUNK * PAPER_CHUNK)]
+        add("paper's loop: 50 steps, one 47360-sample chunk at a time (2 ch)", clip16.shape[1] / 16000,
+            lambda: paper_loop(model, clip16))
+    return rows
+
+
+def peak_memory_mib(model: str, device: str, minutes: float, musecoder: str) -> float:
+    """Peak resident memory of a fresh process enhancing `minutes` of 44.1 kHz stereo."""
+    code = f"""
+import resource, numpy as np, torch, sys
+sys.argv = ['x']
+from benchmarks.engine_speed import build
+from muse_fx import MuseEnhance
+from muse_fx.devices import resolve_device
+device = resolve_device({device!r})
+enhancer = MuseEnhance(model=build({model!r}, device), musecoder={musecoder!r}, device=str(device))
+audio = np.zeros((2, int({minutes} * 60 * 44100)), np.float32)
+audio += np.random.default_rng(0).standard_normal(audio.shape[1]).astype(np.float32) * 0.1
+enhancer(audio, 44100)
+peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(peak)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="paper", help='"paper" (paper-size, random init), a registry name or a path')
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seconds", type=float, default=30.0, help="audio length for the cheap stages")
+    parser.add_argument("--diffusion-seconds", type=float, default=3.0, help="audio length for diffusion stages")
+    parser.add_argument("--skip-paper-loop", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    rows = stage_rows(args, device)
+    print(f"\nmuse_fx engine benchmark — model: {args.model}, device: {name}\n")
+    print("| stage | RTF (s per s of audio) | × real time |\n|---|---:|---:|")
+    for stage, rtf, _ in rows:
+        print(f"| {stage} | {rtf:.4f} | {1 / rtf:.1f} |")
+    by_name = {stage: rtf for stage, rtf, _ in rows}
+    fast = next(r for s, r in by_name.items() if s.startswith("whole pipeline, fast"))
+    d6 = by_name["musecoder diffusion 6 steps (16 kHz, 2 ch)"]
+    d50 = by_name["musecoder diffusion 50 steps (16 kHz, 2 ch)"]
+    print(f"\n- fast path, 44.1 kHz stereo: {1 / fast:.1f}× real time (target ≥ 4×)")
+    print(f"- 6-step vs 50-step diffusion: {d50 / d6:.1f}× faster (target ≥ 8×)")
+    if not args.skip_paper_loop:
+        paper = next(r for s, r in by_name.items() if s.startswith("paper's loop"))
+        default = "fast" if device.type == "cpu" else "diffusion 6"
+        whole = next(r for s, r in by_name.items() if s.startswith(f"whole pipeline, {default}"))
+        print(f"- whole pipeline (default mode here: {default}) vs the paper's loop: {paper / whole:.0f}× faster (target ≥ 50×)")
+        whole6 = next(r for s, r in by_name.items() if s.startswith("whole pipeline, diffusion 6"))
+        print(f"- whole pipeline, diffusion 6 steps vs the paper's loop: {paper / whole6:.1f}× faster")
+    memory = {}
+    if not args.skip_memory:
+        default = "fast" if device.type == "cpu" else "diffusion"
+        for minutes in (1, 10):
+            memory[minutes] = peak_memory_mib(args.model, args.device, minutes, default)
+        print(f"- peak memory ({default}): 1 min {memory[1]:.0f} MiB, 10 min {memory[10]:.0f} MiB, "
+              f"ratio {memory[10] / memory[1]:.2f} (target ≤ 1.5)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"device": name, "model": args.model, "rows": rows, "memory_mib": memory}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

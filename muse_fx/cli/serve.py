@@ -1,0 +1,65 @@
+"""`muse-fx serve`: load the models once and enhance over HTTP (docs/server.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..devices import resolve_device
+from ..errors import MuseFxError
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+@click.command("serve")
+@click.option("--model", "models", multiple=True, default=("default",), show_default=True,
+              help="Bundled model name or .safetensors path; repeat to serve several (the first is the default).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Any address but loopback needs a token.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File holding the bearer token [default: $MUSE_FX_TOKEN].")  # fmt: skip
+@click.option("--max-upload-mb", default=200.0, show_default=True, type=POSITIVE, help="Largest upload, MiB.")
+@click.option("--max-seconds", default=900.0, show_default=True, type=POSITIVE, help="Longest audio per request.")
+@click.option("--max-audio-mb", default=512.0, show_default=True, type=POSITIVE,
+              help="Largest audio per request once decoded to float32, MiB (bounds memory).")  # fmt: skip
+@click.option("--max-requests", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Requests in flight at once; the next gets 503 with Retry-After.")  # fmt: skip
+@click.option("--timeout", default=600.0, show_default=True, type=POSITIVE, help="Seconds per request, upload too.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Chunks per forward pass [32 on CUDA, else 8].")
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this key…")
+@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="…and this certificate.")
+def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file: Path | None, max_upload_mb: float,
+          max_seconds: float, max_audio_mb: float, max_requests: int, timeout: float, batch_size: int | None,
+          ssl_keyfile: str | None, ssl_certfile: str | None) -> None:  # fmt: skip
+    """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
+    try:
+        import uvicorn
+
+        from ..server.app import create_app
+        from ..server.config import ServerConfig, default_batch
+        from ..server.models import load_models
+        from ..server.tokens import is_loopback, require_token_off_loopback, resolve_token
+    except ImportError as error:
+        raise click.ClickException(f"{error.name or error} is missing; install the server: pip install muse-fx[server]")
+    if bool(ssl_keyfile) != bool(ssl_certfile):
+        raise click.UsageError("--ssl-keyfile and --ssl-certfile go together")
+    try:
+        token = resolve_token(token_file)
+        require_token_off_loopback(host, token)
+        torch_device = resolve_device(device)
+        served = load_models(models, torch_device)
+    except MuseFxError as error:
+        raise click.ClickException(str(error))
+    batch = batch_size or default_batch(torch_device)
+    config = ServerConfig(token=token, max_upload_mb=max_upload_mb, max_seconds=max_seconds, max_audio_mb=max_audio_mb,
+                          max_requests=max_requests, request_timeout=timeout, max_batch=batch)  # fmt: skip
+    scheme = "https" if ssl_certfile else "http"
+    guarded = " (token required)" if token else ""
+    click.echo(f"muse-fx: serving {', '.join(served)} on {torch_device} at {scheme}://{host}:{port}{guarded}")
+    if not is_loopback(host) and not ssl_certfile:
+        click.echo("muse-fx: warning: plain HTTP off loopback sends the token and the audio in the clear; use "
+                   "--ssl-certfile/--ssl-keyfile, a TLS proxy or an SSH tunnel (docs/server.md)", err=True)  # fmt: skip
+    app = create_app(served, torch_device, config)
+    uvicorn.run(app, host=host, port=port, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, log_level="info")

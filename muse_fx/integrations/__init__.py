@@ -1,0 +1,1 @@
+"""Adapters that bring muse_fx into other applications (Reaper, Audacity)."""

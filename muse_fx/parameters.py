@@ -1,0 +1,30 @@
+"""The enhancement settings' valid values, checked in one place for the plugin, the CLI and the server."""
+
+from __future__ import annotations
+
+MUSECODERS = ("fast", "diffusion")
+STEP_CHOICES = (6, 50)
+
+
+def check_musecoder(value: str) -> str:
+    if value not in MUSECODERS:
+        raise ValueError(f"musecoder must be one of {', '.join(MUSECODERS)}, got {value!r}")
+    return value
+
+
+def check_steps(value: int) -> int:
+    if value not in STEP_CHOICES:
+        raise ValueError(f"steps must be 6 (fast schedule) or 50 (the paper's full chain), got {value!r}")
+    return int(value)
+
+
+def check_mix(value: float) -> float:
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"mix must be between 0.0 (dry) and 1.0 (fully enhanced), got {value!r}")
+    return float(value)
+
+
+def check_seed(value: int) -> int:
+    if int(value) != value or value < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {value!r}")
+    return int(value)

@@ -1,0 +1,51 @@
+"""The HTTP surface: GET /health, GET /v1/models and POST /v1/enhance, all behind the bearer token if one is set."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from ..errors import AudioInputError
+from .config import ServerConfig
+from .models import ServedModel
+from .service import Service
+from .tokens import token_matches
+
+
+def create_app(models: dict[str, ServedModel], device: torch.device, config: ServerConfig) -> FastAPI:
+    """An app serving `models` (already on `device`); the first model is the default."""
+    service = Service(models, device, config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        service.batcher.start()
+        yield
+        service.batcher.stop()
+
+    def authorize(authorization: str | None = Header(None)) -> None:
+        if config.token is not None and not token_matches(config.token, authorization):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    # No /docs or /openapi.json: they would answer without the token; docs/server.md describes the API.
+    app = FastAPI(
+        title="muse-fx",
+        version=__version__,
+        lifespan=lifespan,
+        dependencies=[Depends(authorize)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.get("/health")(service.health)
+    app.get("/v1/models")(service.list_models)
+    app.post("/v1/enhance")(service.enhance)
+
+    @app.exception_handler(AudioInputError)
+    async def unprocessable(request: Request, error: AudioInputError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    return app

@@ -1,0 +1,59 @@
+"""Audio in and out of the server: WAV or FLAC upload → float32 (channels, samples), and back again."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+from fastapi import HTTPException
+
+from ..audio import MAX_CHANNELS, check_sample_rate, check_samples
+
+CONTAINERS = {"WAV": "audio/wav", "WAVEX": "audio/wav", "RF64": "audio/wav", "FLAC": "audio/flac"}
+INTEGER_SUBTYPES = ("PCM_U8", "PCM_S8", "PCM_16", "PCM_24", "PCM_32")
+SPOOL_BYTES = 16 * 1024 * 1024  # larger responses go to a temporary file, not memory
+
+
+@dataclass(frozen=True)
+class Decoded:
+    audio: np.ndarray  # (channels, samples) float32
+    sample_rate: int
+    container: str  # soundfile's format name, e.g. "WAV"
+    subtype: str  # e.g. "PCM_16"
+
+
+def decode(file: BinaryIO, max_seconds: float, max_bytes: int) -> Decoded:
+    """Read an upload; 422 names what is wrong with it, 413 if it is longer than `max_seconds` or would take more
+    than `max_bytes` as float32 (a small FLAC of silence can decode to gigabytes)."""
+    try:
+        with sf.SoundFile(file) as f:
+            if f.format not in CONTAINERS:
+                raise HTTPException(422, f"{f.format_info} files are not accepted; send WAV or FLAC")
+            if f.channels > MAX_CHANNELS:
+                raise HTTPException(422, f"the upload has {f.channels} channels; at most {MAX_CHANNELS} are handled")
+            rate = check_sample_rate(f.samplerate)
+            limit = min(int(max_seconds * rate), max_bytes // (4 * f.channels))
+            data = f.read(limit + 1, dtype="float32", always_2d=True)  # a lying header cannot make us read more
+            container, subtype, channels = f.format, f.subtype, f.channels
+    except sf.LibsndfileError as error:
+        raise HTTPException(422, f"the upload is not readable audio ({error.error_string}); send WAV or FLAC")
+    if len(data) > limit:
+        raise HTTPException(413, f"the audio is longer than this server's limit of {limit / rate:.4g} s for "
+                                 f"{channels} channel(s) at {rate} Hz ({max_seconds:g} s, {max_bytes / 2**20:.3g} MiB "
+                                 "decoded); split it")
+    return Decoded(check_samples(np.ascontiguousarray(data.T)), rate, container, subtype)
+
+
+def encode(audio: np.ndarray, like: Decoded, output: str) -> tuple[BinaryIO, str]:
+    """(channels, samples) float32 → a rewound file of WAV float32 ("float32") or of the upload's format
+    ("same"), and its media type."""
+    container, subtype = (like.container, like.subtype) if output == "same" else ("WAV", "FLOAT")
+    if subtype in INTEGER_SUBTYPES:
+        audio = np.clip(audio, -1.0, 1.0)  # integer PCM would wrap around instead of clipping
+    file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    sf.write(file, audio.T, like.sample_rate, subtype=subtype, format=container)
+    file.seek(0)
+    return file, CONTAINERS[container]

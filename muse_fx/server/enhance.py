@@ -1,0 +1,62 @@
+"""One request's work, run in a worker thread: decode, overlap-add through the shared batcher, encode."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import BinaryIO
+
+import torch
+
+from ..chunking import overlap_add
+from ..pipeline import Settings, chunk_layout
+from .batcher import Batcher, BatchKey
+from .codec import decode, encode
+from .config import ServerConfig
+from .params import EnhanceParams
+
+
+class Cancelled(Exception):
+    """The client hung up; its remaining chunks are not worth a forward pass."""
+
+
+def enhance_audio(
+    audio: torch.Tensor,
+    sample_rate: int,
+    model: str,
+    settings: Settings,
+    batcher: Batcher,
+    deadline: float,
+    cancelled: threading.Event,
+) -> torch.Tensor:
+    """(channels, samples) → enhanced, same shape; each chunk batch waits its turn in `batcher`.
+
+    Raises TimeoutError once time.monotonic() passes `deadline`, Cancelled once `cancelled` is set.
+    """
+
+    def process(chunks: torch.Tensor, indices: list[int]) -> torch.Tensor:
+        if cancelled.is_set():
+            raise Cancelled()
+        future = batcher.submit(BatchKey(model, sample_rate, chunks.shape[1], settings), chunks, indices)
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            future.cancel()  # still queued: the batcher skips it
+            raise
+
+    return overlap_add(audio, process, chunk_layout(sample_rate), batch_size=settings.batch_size)
+
+
+def enhance_upload(
+    file: BinaryIO,
+    params: EnhanceParams,
+    batcher: Batcher,
+    config: ServerConfig,
+    deadline: float,
+    cancelled: threading.Event,
+) -> tuple[BinaryIO, str]:
+    """An uploaded WAV/FLAC file → (enhanced file, media type) with the same rate, channels and length."""
+    decoded = decode(file, config.max_seconds, config.max_audio_bytes)
+    audio = torch.from_numpy(decoded.audio)
+    enhanced = enhance_audio(audio, decoded.sample_rate, params.model, params.settings, batcher, deadline, cancelled)
+    return encode(enhanced.numpy(), decoded, params.output)

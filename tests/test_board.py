@@ -1,0 +1,125 @@
+"""muse_fx.Pedalboard and MuseEnhance as a pedalboard-style plugin, streaming included."""
+
+import numpy as np
+import pedalboard
+import pytest
+from pedalboard import Chain, Gain, HighpassFilter, Mix, Reverb
+
+from muse_fx import MuseEnhance, Pedalboard
+
+
+@pytest.fixture(scope="module")
+def enhance(tiny_model_path):
+    return MuseEnhance(model=tiny_model_path, device="cpu")
+
+
+def stereo(seconds=2.0, rate=44100, seed=0):
+    return (np.random.default_rng(seed).standard_normal((2, int(seconds * rate))) * 0.1).astype(np.float32)
+
+
+def test_muse_and_native_plugins_process_44k_stereo(enhance):
+    board = Pedalboard([enhance, Reverb(), Gain(gain_db=-3)])
+    audio = stereo()
+    out = board(audio, 44100)
+    assert out.shape == audio.shape and out.dtype == np.float32
+    reference = pedalboard.Pedalboard([Reverb(), Gain(gain_db=-3)])(enhance(audio, 44100), 44100)
+    np.testing.assert_allclose(out, reference, atol=1e-5)
+
+
+def test_consecutive_native_plugins_run_as_one_native_board(enhance):
+    board = Pedalboard([HighpassFilter(), Gain(), enhance, Reverb(), Gain()])
+    segments = board._segments()
+    assert [type(s).__name__ for s in segments] == ["Pedalboard", "MuseEnhance", "Pedalboard"]
+    assert len(segments[0]) == 2 and len(segments[2]) == 2
+
+
+def test_nested_native_boards_chain_and_mix(enhance):
+    board = Pedalboard([enhance, pedalboard.Pedalboard([Gain(-1)]), Chain([Gain(-1)]), Mix([Gain(-1), Gain(-2)])])
+    assert board(stereo(0.5), 44100).shape == (2, 22050)
+
+
+def test_nested_muse_boards(enhance):
+    inner = Pedalboard([enhance, Gain(-6)])
+    assert Pedalboard([inner, Reverb()])(stereo(0.5), 44100).shape == (2, 22050)
+
+
+def test_list_api(enhance):
+    reverb, gain = Reverb(), Gain()
+    board = Pedalboard([enhance])
+    board.append(reverb)
+    board.insert(0, gain)
+    assert len(board) == 3 and board[0] is gain and list(board) == [gain, enhance, reverb]
+    assert isinstance(board[1:], Pedalboard) and list(board[1:]) == [enhance, reverb]
+    board.remove(gain)
+    board[1] = Gain(-2)
+    del board[1]
+    assert list(board) == [enhance]
+    board.reset()
+    with pytest.raises(TypeError, match="is not a plugin"):
+        board.append("reverb")
+
+
+@pytest.mark.parametrize("attempt", ["construct", "append", "insert"])
+def test_native_pedalboard_explains_itself(enhance, attempt):
+    with pytest.raises(TypeError, match="use muse_fx.Pedalboard"):
+        if attempt == "construct":
+            pedalboard.Pedalboard([Gain(), enhance])
+        elif attempt == "append":
+            pedalboard.Pedalboard().append(enhance)
+        else:
+            pedalboard.Pedalboard().insert(0, enhance)
+
+
+def test_native_pedalboard_still_reports_its_own_errors():
+    with pytest.raises(TypeError, match="incompatible"):
+        pedalboard.Pedalboard(["not a plugin"])
+
+
+def test_plugin_protocol(enhance):
+    assert enhance.is_effect and not enhance.is_instrument
+    assert repr(enhance).startswith('<muse_fx.MuseEnhance model="') and 'musecoder="fast"' in repr(enhance)
+    audio = stereo(0.5)
+    np.testing.assert_allclose(enhance.process(audio, 44100), enhance(audio, 44100), atol=1e-6)
+    channels_last = np.ascontiguousarray(audio.T)
+    assert enhance(channels_last, 44100).shape == channels_last.shape
+
+
+@pytest.mark.parametrize("musecoder", ["fast", "diffusion"])
+def test_streaming_equals_offline(tiny_model_path, musecoder):
+    plugin = MuseEnhance(model=tiny_model_path, device="cpu", musecoder=musecoder)
+    audio = stereo(7.0)
+    offline = plugin(audio, 44100)
+    outputs = [plugin.process(block, 44100, reset=False) for block in np.array_split(audio, 60, axis=1)]
+    assert outputs[0].shape[1] == 0  # the first chunk is still filling: the plugin's latency
+    outputs.append(plugin.process(np.zeros((2, 0), np.float32), 44100, reset=True))
+    streamed = np.concatenate(outputs, axis=1)
+    assert streamed.shape == audio.shape
+    np.testing.assert_allclose(streamed, offline, atol=1e-5)
+    held = max(audio.shape[1] * (i + 1) // 60 - sum(o.shape[1] for o in outputs[: i + 1]) for i in range(60))
+    assert held <= plugin.latency
+
+
+def test_streaming_in_a_board_equals_offline(tiny_model_path):
+    audio = stereo(5.0)
+    offline = Pedalboard([MuseEnhance(model=tiny_model_path, device="cpu"), Gain(-3)])(audio, 44100)
+    board = Pedalboard([MuseEnhance(model=tiny_model_path, device="cpu"), Gain(-3)])
+    parts = [board(block, 44100, reset=False) for block in np.array_split(audio, 25, axis=1)]
+    parts.append(board(np.zeros((2, 0), np.float32), 44100, reset=True))
+    np.testing.assert_allclose(np.concatenate(parts, axis=1), offline, atol=1e-5)
+
+
+def test_streaming_memory_stays_bounded(enhance):
+    """Two minutes of 8192-sample blocks: the plugin holds at most a chunk and a block, however long it runs."""
+    block = np.zeros((2, 8192), np.float32) + 0.01
+    for _ in range(2 * 60 * 44100 // 8192):
+        enhance.process(block, 44100, reset=False)
+        assert enhance._stream.pending.shape[1] <= enhance.latency + 8192
+        assert enhance._stream.output.shape[1] <= enhance.latency + 8192
+    enhance.reset()
+
+
+def test_stream_format_change_without_reset_is_an_error(enhance):
+    enhance.process(stereo(0.1), 44100, reset=False)
+    with pytest.raises(ValueError, match="without reset"):
+        enhance.process(stereo(0.1, rate=48000), 48000, reset=False)
+    enhance.reset()
