@@ -1,0 +1,33 @@
+"""`muse-fx audacity enhance-selection`: enhance what is selected in a running Audacity, as a new track."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def audacity():
+    """Work inside a running Audacity through its mod-script-pipe module."""
+
+
+@audacity.command("enhance-selection")
+@click.option("--server", metavar="URL", help="Enhance on this muse-fx server instead of on this machine.")
+@click.option("--preset", metavar="NAME", help="Preset to enhance with. [default: the default preset]")
+@click.option("--timeout", metavar="SECONDS", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, help="How long to wait for each answer from Audacity.")
+@click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance on this machine.")
+def enhance_selection(server, preset, timeout, fallback_local):
+    """Enhance the selected range of each selected track into a new track named '<track> (muse_fx)'.
+
+    The new track starts where the selection starts; the original tracks and the selection are left as they
+    were, so the result can be compared with the source by soloing each in turn.
+    """
+    from ..integrations.audacity import enhance_selection as run
+    from ..integrations.audacity_pipe import AudacityPipe
+
+    with AudacityPipe(timeout=timeout) as pipe:  # first, so a closed Audacity is reported before a model loads
+        from .enhance import make_enhance_file
+
+        enhance_file = make_enhance_file(server=server, preset=preset, fallback_local=fallback_local)
+        for name in run(pipe, enhance_file):
+            click.echo(f"added track {name!r}")
