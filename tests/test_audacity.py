@@ -254,7 +254,7 @@ def test_cli_enhances_the_selection(project, monkeypatch):
     pipe.command(f"Select: Start={START} End={END} Track=1 TrackCount=1 Mode=Set")
     requested = []
 
-    def make_enhance_file(server, preset):
+    def make_enhance_file(server, preset, fallback_local=False):
         requested.append((server, preset))
         return half_gain([])
 
