@@ -7,6 +7,7 @@ error or Ctrl-C leaves either the old file or the new one, never a truncated one
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from .errors import AudioInputError, MuseFxError
 
 READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
 FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
+# libsndfile notes "(should be N)" where a chunk's declared size exceeds the bytes present.
+TRUNCATED = re.compile(r"^\s*(data|SSND)\s*:.*should be", re.MULTILINE)
 EXTENSIONS = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "MP3": ".mp3"}
 
 
@@ -53,6 +56,11 @@ def probe(path: Path) -> AudioInfo:
         raise AudioInputError(f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled") from None
     if info.frames <= 0:
         raise AudioInputError(f"{path}: holds no audio (0 samples); re-export the recording")
+    if TRUNCATED.search(info.extra_info):
+        raise AudioInputError(
+            f"{path}: is truncated — its header promises more audio than the file holds "
+            f"({info.frames / info.samplerate:.2f} s present); re-copy or re-export it"
+        )
     return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
 
 

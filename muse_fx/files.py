@@ -71,7 +71,10 @@ def enhance_file(
                 f"{source}: {clipped} samples are clipped at full scale; muse-fx cleans noise and room but cannot "
                 "rebuild clipped peaks — record with lower input gain if you can"
             )
-        enhanced = _process(board, audio, info.sample_rate, progress)
+        try:
+            enhanced = _process(board, audio, info.sample_rate, progress)
+        except AudioInputError as error:  # checks deeper down know the array, not the file: name it here
+            raise AudioInputError(f"{source}: {error}") from None
     out_peak = float(np.abs(enhanced).max()) if enhanced.size else 0.0
     if out_peak > 1.0 and not subtype.startswith(("FLOAT", "DOUBLE")):
         enhanced = enhanced * (CLIP_LEVEL / out_peak)
