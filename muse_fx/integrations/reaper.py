@@ -53,14 +53,11 @@ def default_resource_dir(platform: str = sys.platform, env: dict | None = None, 
 
 
 def lua_sources() -> Path:
-    """The folder holding the .lua files: package data when installed, `integrations/reaper` in a checkout."""
-    here = Path(__file__).resolve().parent
-    candidates = [here / "reaper", here.parents[1] / "integrations" / "reaper"]
-    for folder in candidates:
-        if all((folder / name).is_file() for name in SCRIPTS):
-            return folder
-    looked = ", ".join(str(folder) for folder in candidates)
-    raise ReaperInstallError(f"muse_fx's Reaper scripts are missing (looked in {looked}); reinstall muse-fx")
+    """The folder holding the .lua files (package data; the repo's `integrations/reaper/*.lua` link here)."""
+    folder = Path(__file__).resolve().parent / "reaper_scripts"
+    if not all((folder / name).is_file() for name in SCRIPTS):
+        raise ReaperInstallError(f"muse_fx's Reaper scripts are missing from {folder}; reinstall muse-fx")
+    return folder
 
 
 def command_id(relative_path: str) -> str:
