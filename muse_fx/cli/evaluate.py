@@ -1,0 +1,71 @@
+"""`muse-fx eval FOLDER`: score muse_fx, baselines and any precomputed outputs against clean references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from ..devices import DEVICES
+from ..errors import MuseFxError
+from ..evaluation import METRICS, find_clips, run
+from ..evaluation.systems import BUILTIN, DEFAULT, OURS, build_system, noisereduce_available
+from ..evaluation.visqol_score import visqol_available
+
+OPTIONAL = {"visqol": visqol_available, "noisereduce": noisereduce_available}  # name → why it cannot run, or None
+
+
+def _names(value: str | None) -> list[str]:
+    return [n.strip() for n in (value or "").split(",") if n.strip()]
+
+
+def _pick(requested: list[str], known: list[str], kind: str) -> list[str]:
+    """`requested` minus optional ones whose package is missing (with a warning); unknown names are an error."""
+    unknown = [n for n in requested if n not in known]
+    if unknown:
+        raise click.UsageError(f"unknown {kind}(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    reasons = {n: OPTIONAL[n]() for n in requested if n in OPTIONAL}
+    for name, reason in reasons.items():
+        if reason:
+            click.echo(f"warning: skipping {name}: {reason}", err=True)
+    return [n for n in requested if not reasons.get(n)]
+
+
+@click.command("eval")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--model", default="default", show_default=True, help="Bundled model name or a .safetensors path.")
+@click.option("--systems", help=f"Comma-separated, from {', '.join(BUILTIN)} and the <id>_<system>.wav outputs in "
+              f"FOLDER ('paper' = the paper's mel2mel_diffwave). Default: {','.join(DEFAULT)} + all in FOLDER.")  # fmt: skip
+@click.option("--metrics", default=",".join(METRICS), show_default=True, help="Comma-separated metric names.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="muse-fx-eval", show_default=True,
+              help="Folder for clips.csv, summary.md and spectrograms/.")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N clips (sorted by id).")
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="Where muse_fx runs.")
+def evaluate(folder: Path, model: str, systems: str | None, metrics: str, out: Path, limit: int | None,
+             device: str) -> None:  # fmt: skip
+    """Evaluate on FOLDER's <id>_aug.wav (degraded) / <id>_clean.wav (reference) pairs.
+
+    Each pair is trimmed to a common length and scaled to unit L2 norm before scoring, as in the paper.
+    """
+    clips = find_clips(folder)[:limit]
+    if not clips:
+        raise click.UsageError(f"{folder} holds no <id>_aug.wav / <id>_clean.wav pairs")
+    found = sorted({name for clip in clips for name in clip.systems})
+    chosen = [METRICS[m] for m in _pick(_names(metrics) or list(METRICS), list(METRICS), "metric")]
+    names = _pick(_names(systems) or [*DEFAULT, *found], [*BUILTIN, *found], "system")
+    try:
+        runnable = {n: build_system(n, model, device) if n in BUILTIN else None for n in names}
+    except MuseFxError as error:
+        hint = ",".join(n for n in names if n not in OURS) or "input"
+        raise click.ClickException(f"{error}\n(to evaluate without muse_fx's model: --systems {hint})") from error
+    with tqdm(total=len(clips) * len(names), unit="run", desc="eval") as bar:
+
+        def step(system: str) -> None:
+            bar.set_postfix_str(system, refresh=False)
+            bar.update()
+
+        table = run(clips, runnable, chosen, out, step)
+    click.echo(table)
+    click.echo(f"wrote {out / 'clips.csv'}, {out / 'summary.md'} and {out / 'spectrograms'}/")
+

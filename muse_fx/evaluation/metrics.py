@@ -1,0 +1,51 @@
+"""The metric table: what each score is called, which way is better, and the paper's preparation of each pair."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fwsnrseg import fwsnrseg
+from .sisdr import si_sdr
+from .spectral import multi_resolution_stft, spectrogram_l1
+from .visqol_score import visqol
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # CSV column
+    label: str  # Markdown column
+    higher_is_better: bool
+    score: Callable[[np.ndarray, np.ndarray, int], float]  # (clean, processed, sample_rate) → value
+
+
+METRICS = {
+    m.name: m
+    for m in (
+        Metric("mrspec", "MR-STFT", False, lambda c, p, sr: multi_resolution_stft(c, p)),
+        Metric("spec_l1", "log-spec L1", False, lambda c, p, sr: spectrogram_l1(c, p)),
+        Metric("fwsnrseg", "fwSNRseg (dB)", True, fwsnrseg),
+        Metric("visqol", "ViSQOL", True, visqol),
+        Metric("si_sdr", "SI-SDR (dB)", True, lambda c, p, sr: si_sdr(c, p)),
+    )
+}
+
+
+def unit_norm(signal: np.ndarray) -> np.ndarray:
+    """float64 copy with L2 norm 1 (silence stays silence)."""
+    return signal.astype(np.float64) / max(np.linalg.norm(signal), np.finfo(np.float64).tiny)
+
+
+def prepare_pair(clean: np.ndarray, processed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trim the pair to its common length, then scale each to unit L2 norm — the paper's `trim_samples` and
+    `normalize`, so level and a vocoder's few missing tail samples do not count."""
+    n = min(len(clean), len(processed))
+    return unit_norm(clean[:n]), unit_norm(processed[:n])
+
+
+def score_pair(clean: np.ndarray, processed: np.ndarray, sample_rate: int, metrics: Sequence[Metric]) -> dict:
+    """{metric name: value} for one (samples,) pair."""
+    c, p = prepare_pair(clean, processed)
+    return {m.name: m.score(c, p, sample_rate) for m in metrics}

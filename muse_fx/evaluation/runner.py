@@ -1,0 +1,57 @@
+"""The evaluation loop: every system on every clip, scored against the clean reference, written to `out`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..plot import save_spectrograms
+from .clips import METRIC_RATE, Clip, load_mono
+from .metrics import Metric, score_pair, unit_norm
+from .report import markdown_table, summarise, write_csv
+from .systems import OURS, System
+
+FIGURE_PANELS = ("input", "clean", *OURS, "paper")  # before/after: what goes in, the goal, ours, the paper's
+
+
+def evaluate_clip(
+    clip: Clip, systems: dict[str, System | None], metrics: Sequence[Metric], step: Callable[[str], None]
+) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """({"clean" and each system: (samples,) signal}, CSV rows). A `None` system is read from the clip's folder
+    and skipped for clips that lack it; `step(system)` is called after each system."""
+    degraded, clean = load_mono(clip.degraded), load_mono(clip.clean)
+    signals, rows = {"clean": clean}, []
+    for name, system in systems.items():
+        if system is not None:
+            signals[name] = np.asarray(system(degraded, METRIC_RATE), dtype=np.float64)
+        elif name in clip.systems:
+            signals[name] = load_mono(clip.systems[name])
+        if name in signals:
+            rows.append({"clip": clip.id, "system": name} | score_pair(clean, signals[name], METRIC_RATE, metrics))
+        step(name)
+    return signals, rows
+
+
+def run(
+    clips: Sequence[Clip],
+    systems: dict[str, System | None],
+    metrics: Sequence[Metric],
+    out: Path,
+    step: Callable[[str], None] = lambda name: None,
+) -> str:
+    """Evaluate, write `clips.csv`, `summary.md` and `spectrograms/<clip>.png` under `out`; returns the table."""
+    figures = out / "spectrograms"
+    figures.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    for clip in clips:
+        signals, clip_rows = evaluate_clip(clip, systems, metrics, step)
+        rows += clip_rows
+        # Unit-norm copies, as scored: the panels then differ in spectral shape, not in level.
+        panels = {k: unit_norm(signals[k]) for k in FIGURE_PANELS if k in signals}
+        save_spectrograms(panels, METRIC_RATE, figures / f"{clip.id}.png", title=clip.id)
+    write_csv(out / "clips.csv", rows, metrics)
+    table = markdown_table(summarise(rows, metrics), metrics)
+    (out / "summary.md").write_text(table)
+    return table

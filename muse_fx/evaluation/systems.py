@@ -1,0 +1,48 @@
+"""The systems `muse-fx eval` can run on a degraded clip: (samples,) float at `sample_rate` → same length."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+
+import numpy as np
+
+from ..plugin import MuseEnhance
+
+System = Callable[[np.ndarray, int], np.ndarray]
+
+# name → (musecoder, steps) for MuseEnhance
+OURS = {"fast": ("fast", 6), "diffusion-6": ("diffusion", 6), "diffusion-50": ("diffusion", 50)}
+BUILTIN = ("input", "noisereduce", *OURS)
+DEFAULT = ("input", "noisereduce", "fast", "diffusion-6")
+
+
+def unprocessed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The degraded input itself: the floor every system must beat."""
+    return audio
+
+
+def noisereduce_available() -> str | None:
+    """None when the noisereduce baseline can run, else why not."""
+    if importlib.util.find_spec("noisereduce") is None:
+        return "noisereduce is not installed; `pip install noisereduce` (or muse-fx[train])"
+    return None
+
+
+def spectral_gating(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """noisereduce's non-stationary spectral gating with its defaults: the classic denoiser baseline."""
+    import noisereduce  # optional (muse-fx[train]): only this baseline needs it
+
+    return noisereduce.reduce_noise(y=audio, sr=sample_rate).astype(np.float64)
+
+
+def build_system(name: str, model: str, device: str) -> System:
+    """A runnable system by name; `model`/`device` configure muse_fx's own ones. Loading errors surface here."""
+    if name == "input":
+        return unprocessed
+    if name == "noisereduce":
+        return spectral_gating
+    if name in OURS:
+        musecoder, steps = OURS[name]
+        return MuseEnhance(model=model, musecoder=musecoder, steps=steps, device=device)
+    raise ValueError(f"unknown system {name!r}; built in: {', '.join(BUILTIN)}")

@@ -1,0 +1,121 @@
+"""`muse-fx eval` end to end on synthesised pairs, and the folder layout it reads."""
+
+import csv
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from muse_fx.cli.evaluate import evaluate
+from muse_fx.evaluation import find_clips
+from muse_fx.evaluation.clips import load_mono
+from muse_fx.evaluation.systems import spectral_gating
+
+RATE = 16000
+
+
+def tone(seconds: float = 1.0, rate: int = RATE, freq: float = 330.0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * freq * t) * np.exp(-t)).astype(np.float32)
+
+
+@pytest.fixture
+def pairs(tmp_path):
+    """Two clips (ids with underscores), each with a shorter "paper" output, as in paper-val."""
+    noise = np.random.default_rng(0)
+    for i, freq in enumerate((220.0, 440.0)):
+        clean = tone(freq=freq)
+        sf.write(tmp_path / f"val_{i}_clean.wav", clean, RATE)
+        sf.write(tmp_path / f"val_{i}_aug.wav", clean + 0.05 * noise.standard_normal(len(clean)), RATE)
+        sf.write(tmp_path / f"val_{i}_mel2mel_diffwave.wav", clean[:-195], RATE)
+    return tmp_path
+
+
+def test_find_clips_pairs_files_and_names_extra_systems(pairs):
+    sf.write(pairs / "val_1_demucs.wav", tone(), RATE)
+    sf.write(pairs / "notes.wav", tone(), RATE)  # belongs to no clip: ignored
+    clips = find_clips(pairs)
+    assert [c.id for c in clips] == ["val_0", "val_1"]
+    assert clips[0].degraded.name == "val_0_aug.wav" and clips[0].clean.name == "val_0_clean.wav"
+    assert set(clips[0].systems) == {"paper"} and set(clips[1].systems) == {"paper", "demucs"}
+
+
+def test_find_clips_gives_a_file_to_the_longest_matching_id(tmp_path):
+    for name in ("a_aug", "a_clean", "a_1_aug", "a_1_clean", "a_1_x"):
+        sf.write(tmp_path / f"{name}.wav", tone(0.1), RATE)
+    a, a1 = find_clips(tmp_path)
+    assert a.systems == {} and set(a1.systems) == {"x"}
+
+
+def test_find_clips_needs_a_clean_reference(tmp_path):
+    sf.write(tmp_path / "x_aug.wav", tone(0.1), RATE)
+    with pytest.raises(FileNotFoundError, match="x_aug.wav"):
+        find_clips(tmp_path)
+
+
+def test_load_mono_downmixes_and_resamples(tmp_path):
+    stereo = np.stack([tone(rate=44100), -tone(rate=44100)], axis=1)
+    sf.write(tmp_path / "s.wav", stereo + 0.1, 44100)
+    mono = load_mono(tmp_path / "s.wav")
+    assert mono.shape == (RATE,) and mono.dtype == np.float64
+    assert np.abs(mono[100:-100] - 0.1).max() < 1e-3
+
+
+def test_spectral_gating_keeps_the_length():
+    pytest.importorskip("noisereduce")
+    audio = tone() + 0.01 * np.random.default_rng(1).standard_normal(RATE)
+    assert spectral_gating(audio, RATE).shape == audio.shape
+
+
+def test_eval_writes_csv_table_and_spectrograms(pairs, tmp_path, tiny_model_path):
+    out = tmp_path / "results"
+    args = [str(pairs), "--model", str(tiny_model_path), "--systems", "input,fast,diffusion-6,paper",
+            "--metrics", "mrspec,spec_l1,fwsnrseg,si_sdr", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 0, result.output
+    with open(out / "clips.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["clip"], r["system"]) for r in rows[:4]] == [("val_0", s) for s in ("input", "fast", "diffusion-6", "paper")]
+    assert len(rows) == 8 and all(np.isfinite(float(r["fwsnrseg"])) for r in rows)
+    table = (out / "summary.md").read_text()
+    assert "| system | clips | MR-STFT ↓ | log-spec L1 ↓ | fwSNRseg (dB) ↑ | SI-SDR (dB) ↑ |" in table
+    assert "| paper | 2 |" in table and table in result.output
+    assert sorted(p.name for p in (out / "spectrograms").iterdir()) == ["val_0.png", "val_1.png"]
+
+
+def test_eval_without_our_systems_needs_no_model(pairs, tmp_path):
+    args = [str(pairs), "--model", "no-such-model", "--systems", "input,paper", "--metrics", "spec_l1",
+            "--limit", "1", "--out", str(tmp_path / "r")]  # fmt: skip
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 0, result.output
+    assert "| input | 1 |" in result.output and "| paper | 1 |" in result.output
+
+
+def test_eval_explains_a_missing_model(pairs, tmp_path):
+    args = [str(pairs), "--model", "no-such-model", "--systems", "fast", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 1
+    assert "no-such-model" in result.output and "--systems input" in result.output
+
+
+@pytest.mark.parametrize("option, value", [("--systems", "input,wavenet"), ("--metrics", "pesq")])
+def test_eval_rejects_unknown_names(pairs, option, value):
+    result = CliRunner().invoke(evaluate, [str(pairs), option, value])
+    assert result.exit_code == 2 and "choose from" in result.output
+
+
+def test_eval_rejects_a_folder_without_pairs(tmp_path):
+    result = CliRunner().invoke(evaluate, [str(tmp_path)])
+    assert result.exit_code == 2 and "no <id>_aug.wav" in result.output
+
+
+def test_eval_skips_optional_packages_that_are_missing(pairs, tmp_path, monkeypatch):
+    import muse_fx.cli.evaluate as cli
+
+    monkeypatch.setitem(cli.OPTIONAL, "noisereduce", lambda: "noisereduce is not installed")
+    args = [str(pairs), "--systems", "input,noisereduce", "--metrics", "spec_l1", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 0, result.output
+    assert "warning: skipping noisereduce: noisereduce is not installed" in result.output
+    assert "| input | 2 |" in result.output and "| noisereduce |" not in result.output
