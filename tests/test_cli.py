@@ -210,3 +210,14 @@ def test_several_inputs_with_dash_o_is_a_usage_error(run, tmp_path):
     a, b = write(tmp_path / "a.wav", seconds=0.1), write(tmp_path / "b.wav", seconds=0.1)
     result = CliRunner().invoke(main, ["enhance", str(a), str(b), "-o", "x.wav"])
     assert result.exit_code == 2 and "-o/--output takes one input" in result.output
+
+
+@pytest.mark.parametrize("extension, fmt, subtype", [("mp3", "MP3", "MPEG_LAYER_III"), ("ogg", "OGG", "VORBIS"), ("aiff", "AIFF", "PCM_16")])
+def test_compressed_and_other_formats_round_trip(run, tmp_path, extension, fmt, subtype):
+    audio = np.random.default_rng(0).standard_normal((22050, 2)) * 0.1
+    source = tmp_path / f"in.{extension}"
+    sf.write(str(source), audio, 44100, format=fmt, subtype=subtype)
+    result = run("enhance", str(source))
+    assert result.exit_code == 0, result.output
+    info = sf.info(str(tmp_path / f"in_enhanced.{extension}"))
+    assert (info.samplerate, info.channels, info.format) == (44100, 2, fmt)
