@@ -1,22 +1,28 @@
 """Enhancing one file: read, check, process, write atomically, optionally picture it.
 
 The command line, the DAW adapters and scripts all go through `enhance_file`, so every entry point gets the
-same checks and the same guarantee that nothing the user had is lost.
+same checks and the same guarantee that nothing the user had is lost. Files stream through the board in blocks
+(pedalboard's `reset=False` protocol), so memory stays flat for an hour-long, 8-channel, 96 kHz recording.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
-from .audio_io import AudioInfo, check_writable, choose_subtype, output_format, probe, read_audio, write_audio
+from .atomic import atomic_path
+from .audio_io import AudioInfo, OutputError, check_writable, choose_subtype, output_format, probe
 from .errors import AudioInputError
 
 CLIP_LEVEL = 0.999
 SILENCE_LEVEL = 1e-6  # peak below −120 dBFS
+BLOCK_SECONDS = 10.0
+PLOT_SECONDS = 300.0  # pictures show the first five minutes: enough to judge, bounded memory
 
 
 @dataclass
@@ -28,8 +34,71 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Levels:
+    """Running peak and clip count of a signal seen block by block."""
+
+    peak: float = 0.0
+    clipped: int = 0
+    samples: int = 0
+
+    def update(self, block: np.ndarray) -> None:
+        magnitude = np.abs(block)
+        self.peak = max(self.peak, float(magnitude.max(initial=0.0)))
+        self.clipped += int(np.count_nonzero(magnitude >= CLIP_LEVEL))
+        self.samples += block.size
+
+
 def _plot_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".png")
+
+
+def _span(info: AudioInfo, source: Path, start: float, duration: float | None) -> tuple[int, int]:
+    first = int(round(start * info.sample_rate))
+    if not 0 <= first < info.frames:
+        raise AudioInputError(f"{source}: start {start:.3f} s lies outside the file (length {info.frames / info.sample_rate:.3f} s)")
+    count = info.frames - first if duration is None else max(1, int(round(duration * info.sample_rate)))
+    return first, min(count, info.frames - first)
+
+
+def _blocks(source: Path, first: int, count: int, size: int) -> Iterator[np.ndarray]:
+    """(channels, n) float32 blocks of the selected span; a read error mid-file names the file."""
+    try:
+        with soundfile.SoundFile(str(source)) as f:
+            f.seek(first)
+            for block in f.blocks(blocksize=size, frames=count, dtype="float32", always_2d=True):
+                yield np.ascontiguousarray(block.T)
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise AudioInputError(f"{source}: reading failed part-way ({error}); the file is probably truncated or corrupt") from None
+
+
+def _streams(board) -> bool:
+    """Whether `board` follows pedalboard's streaming protocol locally (a server needs whole recordings)."""
+    if not (hasattr(board, "process") and hasattr(board, "reset")):
+        return False
+    if getattr(board, "server", None):
+        return False
+    try:
+        return all(_streams(plugin) or not hasattr(plugin, "server") for plugin in board)
+    except TypeError:  # not a board: a single plugin
+        return True
+
+
+def _processor(board, sample_rate: int) -> Callable[[np.ndarray, bool], np.ndarray]:
+    """(block, last) → output: streamed through `board`, or gathered and processed whole at the end."""
+    if _streams(board):
+        board.reset()
+        return lambda block, last: board.process(block, sample_rate, reset=last)
+    gathered: list[np.ndarray] = []
+
+    def whole(block: np.ndarray, last: bool) -> np.ndarray:
+        gathered.append(block)
+        if not last:
+            return block[:, :0]
+        audio = np.concatenate(gathered, axis=1)
+        return board.enhance(audio, sample_rate) if hasattr(board, "enhance") else board(audio, sample_rate)
+
+    return whole
 
 
 def enhance_file(
@@ -49,46 +118,86 @@ def enhance_file(
 
     `board` is a MuseEnhance, a Pedalboard or any callable (audio, sample_rate) → audio. The output keeps the
     input's sample rate, channel count and, unless `subtype` says otherwise, its bit depth.
+    `progress(done, total)` counts input samples.
     """
-    probe(source)  # a missing or broken input is the first thing to report
+    info = probe(source)  # a missing or broken input is the first thing to report
     check_writable(destination, overwrite, inputs={source})
     if plot:
         check_writable(_plot_path(destination), overwrite, inputs={source})
-    audio, info = read_audio(source, start, duration)
+    first, count = _span(info, source, start, duration)
     fmt = output_format(destination, fmt, info.format)
     subtype = choose_subtype(fmt, subtype, info.subtype)
-    warnings = []
-    if not np.all(np.isfinite(audio)):
-        raise AudioInputError(f"{source}: contains NaN or infinite samples; the file is damaged — repair or re-export it")
-    peak = float(np.abs(audio).max())
-    if peak < SILENCE_LEVEL:
-        warnings.append(f"{source}: is silent (peak below −120 dBFS); wrote silence")
-        enhanced = np.zeros_like(audio)
-    else:
-        clipped = int(np.count_nonzero(np.abs(audio) >= CLIP_LEVEL))
-        if clipped > 0.0005 * audio.size:
-            warnings.append(
-                f"{source}: {clipped} samples are clipped at full scale; muse-fx cleans noise and room but cannot "
-                "rebuild clipped peaks — record with lower input gain if you can"
-            )
-        try:
-            enhanced = _process(board, audio, info.sample_rate, progress)
-        except AudioInputError as error:  # checks deeper down know the array, not the file: name it here
-            raise AudioInputError(f"{source}: {error}") from None
-    out_peak = float(np.abs(enhanced).max()) if enhanced.size else 0.0
-    if out_peak > 1.0 and not subtype.startswith(("FLOAT", "DOUBLE")):
-        enhanced = enhanced * (CLIP_LEVEL / out_peak)
-        warnings.append(f"{destination}: output peaked at {out_peak:.2f}; scaled down {20 * np.log10(out_peak / CLIP_LEVEL):.1f} dB to avoid clipping")
-    write_audio(destination, enhanced, info.sample_rate, fmt, subtype)
+    rate = info.sample_rate
+    # Pass 1 renders float audio to a scratch file; pass 2 writes the target format, scaled if it would clip.
+    try:
+        with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as scratch_dir:
+            scratch = Path(scratch_dir) / "float.wav"
+            levels_in, levels_out = _render(board, source, first, count, info, scratch, progress)
+            warnings = _warnings(source, destination, levels_in, levels_out, subtype)
+            _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out)
+    except (OSError, soundfile.LibsndfileError) as error:
+        raise OutputError(f"{destination}: could not be written ({error}); check the folder's permissions and free space") from None
     if plot:
-        from .plot import save_spectrograms
-
-        save_spectrograms({"before": audio, "after": enhanced}, info.sample_rate, _plot_path(destination), source.name)
-    return FileResult(source, destination, info, audio.shape[1] / info.sample_rate, warnings)
+        _plot(source, first, count, destination, rate)
+    return FileResult(source, destination, info, count / rate, warnings)
 
 
-def _process(board, audio: np.ndarray, sample_rate: int, progress) -> np.ndarray:
-    """Run the board offline; MuseEnhance and muse_fx.Pedalboard report chunk progress."""
-    if hasattr(board, "enhance"):
-        return board.enhance(audio, sample_rate, progress=progress)
-    return np.asarray(board(audio, sample_rate), dtype=np.float32)
+def _render(board, source, first, count, info, scratch, progress) -> tuple[Levels, Levels]:
+    levels_in, levels_out = Levels(), Levels()
+    process = _processor(board, info.sample_rate)
+    size = int(BLOCK_SECONDS * info.sample_rate)
+    done = 0
+    with soundfile.SoundFile(str(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
+        for block in _blocks(source, first, count, size):
+            if not np.all(np.isfinite(block)):
+                raise AudioInputError(f"{source}: contains NaN or infinite samples; the file is damaged — repair or re-export it")
+            levels_in.update(block)
+            done += block.shape[1]
+            last = done >= count
+            try:
+                output = np.asarray(process(block, last), dtype=np.float32)
+            except AudioInputError as error:  # checks deeper down know the array, not the file: name it here
+                raise AudioInputError(f"{source}: {error}") from None
+            levels_out.update(output)
+            out.write(output.T)
+            if progress:
+                progress(done, count)
+    return levels_in, levels_out
+
+
+def _write_target(scratch: Path, destination: Path, info: AudioInfo, fmt: str, subtype: str,
+                  levels_in: Levels, levels_out: Levels) -> None:
+    """The rendered float audio → the target format, atomically; silence stays exact, clipping is avoided."""
+    silent = levels_in.peak < SILENCE_LEVEL
+    integer = not subtype.startswith(("FLOAT", "DOUBLE"))
+    gain = CLIP_LEVEL / levels_out.peak if integer and levels_out.peak > 1.0 else 1.0
+    rate = info.sample_rate
+    with atomic_path(destination) as tmp, soundfile.SoundFile(str(tmp), "w", rate, info.channels, subtype, format=fmt) as out:
+        for block in _blocks(scratch, 0, levels_out.samples // info.channels, int(BLOCK_SECONDS * rate)):
+            out.write((np.zeros_like(block) if silent else block * gain).T)
+
+
+def _warnings(source: Path, destination: Path, levels_in: Levels, levels_out: Levels, subtype: str) -> list[str]:
+    if levels_in.peak < SILENCE_LEVEL:
+        return [f"{source}: is silent (peak below −120 dBFS); wrote silence"]
+    warnings = []
+    if levels_in.clipped > 0.0005 * levels_in.samples:
+        warnings.append(
+            f"{source}: {levels_in.clipped} samples are clipped at full scale; muse-fx cleans noise and room but "
+            "cannot rebuild clipped peaks — record with lower input gain if you can"
+        )
+    if levels_out.peak > 1.0 and not subtype.startswith(("FLOAT", "DOUBLE")):
+        warnings.append(
+            f"{destination}: output peaked at {levels_out.peak:.2f}; scaled down "
+            f"{20 * np.log10(levels_out.peak / CLIP_LEVEL):.1f} dB to avoid clipping"
+        )
+    return warnings
+
+
+def _plot(source: Path, first: int, count: int, destination: Path, rate: int) -> None:
+    from .plot import save_spectrograms
+
+    frames = min(count, int(PLOT_SECONDS * rate))
+    before = next(_blocks(source, first, frames, frames))
+    after = next(_blocks(destination, 0, frames, frames))
+    save_spectrograms({"before": before, "after": after}, rate, _plot_path(destination), source.name)

@@ -177,18 +177,33 @@ def test_output_not_writable(run, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_interrupt_leaves_no_partial_output(run, tmp_path, monkeypatch):
-    source = write(tmp_path / "in.wav", seconds=0.5)
-    real_write = sf.write
+@pytest.mark.parametrize("stage", ["processing", "writing"])
+def test_interrupt_leaves_no_partial_output(run, tmp_path, monkeypatch, stage):
+    source = write(tmp_path / "in.wav", seconds=25, rate=16000, channels=1)
+    (tmp_path / "out.wav").write_bytes(b"older take")
+    calls = []
 
-    def write_then_interrupt(path, *args, **kwargs):
-        real_write(path, *args, **kwargs)  # the temp file is complete…
-        raise KeyboardInterrupt  # …when Ctrl-C arrives, before the rename
+    def interrupt_second_time(original):
+        def wrapper(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt  # Ctrl-C after the first block went through
+            return original(*args, **kwargs)
 
-    monkeypatch.setattr("muse_fx.audio_io.soundfile.write", write_then_interrupt)
-    result = run("enhance", str(source), "-o", "out.wav")
+        return wrapper
+
+    if stage == "processing":
+        from muse_fx.plugin import MuseEnhance
+
+        monkeypatch.setattr(MuseEnhance, "process", interrupt_second_time(MuseEnhance.process))
+    else:
+        import muse_fx.files
+
+        monkeypatch.setattr(muse_fx.files, "_write_target", interrupt_second_time(lambda *a: None))
+        calls.append(1)
+    result = run("enhance", str(source), "-o", "out.wav", "--overwrite")
     assert result.exit_code == 130 and "no partial files were left" in result.output
-    assert not (tmp_path / "out.wav").exists()
+    assert (tmp_path / "out.wav").read_bytes() == b"older take"
     assert leftovers(tmp_path) == []
 
 
