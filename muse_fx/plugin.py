@@ -65,7 +65,8 @@ class MuseEnhance:
     # -- validated parameters ---------------------------------------------------------------------------------
     @property
     def model(self) -> str:
-        return str(self._model_name)
+        """Registry name or file path; "custom" for a model object passed in directly."""
+        return "custom" if isinstance(self._model_name, torch.nn.Module) else str(self._model_name)
 
     @model.setter
     def model(self, value: str | os.PathLike) -> None:
