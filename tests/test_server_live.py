@@ -81,7 +81,16 @@ def test_truncated_multipart_is_answered_not_crashed(client, cut):
     assert wait_idle(client)["ready"]
 
 
-def test_hang_up_while_enhancing_stops_the_work(client):
+def test_hang_up_while_enhancing_stops_the_work(client, monkeypatch):
+    from muse_fx.pipeline import Enhancer
+
+    original = Enhancer.process_chunks
+
+    def slow(self, *args, **kwargs):  # every pass takes ≥ 0.25 s, so the hang-up lands mid-request on any machine
+        time.sleep(0.25)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Enhancer, "process_chunks", slow)
     before = client.health()["batching"]["chunks"]
     sock = raw_post(client.url, multipart(encode(noise(1, 40.0, 8000), 8000)))  # 18 chunks
     time.sleep(0.3)
