@@ -1,0 +1,79 @@
+"""`muse-fx train …`: train mel2mel, the musecoder, both, or both jointly from a TOML config; export weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def train() -> None:
+    """Train models (needs `pip install muse-fx[train]`) and export them as bundled weights."""
+
+
+def _run(mode: str, config: str, run_dir: Path, init: Path | None, overrides: dict) -> None:
+    from muse_fx.training.config import load_config
+    from muse_fx.training.trainer import Trainer
+
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    trainer = Trainer(load_config(config, overrides), mode, run_dir)
+    latest = run_dir / "checkpoint.pt"
+    if latest.exists():
+        trainer.load(latest)
+        click.echo(f"resumed from {latest} at step {trainer.step}")
+    elif init:
+        trainer.load(init, weights_only=True)
+        click.echo(f"initialised from {init}")
+    trainer.run(log=lambda line: click.echo(line))
+    click.echo(f"done: {run_dir / 'checkpoint.pt'} (step {trainer.step}); curves in {run_dir / 'losses.png'}")
+
+
+def _mode_command(mode: str, help_text: str) -> None:
+    @train.command(name=mode, help=help_text)
+    @click.option("--config", "config", default="cpu_small", show_default=True,
+                  help="TOML file, or the name of one in muse_fx/training/configs/.")  # fmt: skip
+    @click.option("--run-dir", type=click.Path(path_type=Path), required=True,
+                  help="Checkpoints, losses.csv/png and validation audio go here; an existing run resumes.")  # fmt: skip
+    @click.option("--init", type=click.Path(exists=True, path_type=Path),
+                  help="Start a new run from this checkpoint's weights (e.g. the musecoder after mel2mel).")  # fmt: skip
+    @click.option("--steps", type=int, help="Override [train] steps.")
+    @click.option("--lr", type=float, help="Override [train] lr (also when resuming, e.g. to decay it).")
+    @click.option("--device", help="Override [train] device (auto, cpu, cuda, mps).")
+    def command(config: str, run_dir: Path, init: Path | None, steps: int | None, lr: float | None,
+                device: str | None) -> None:  # fmt: skip
+        _run(mode, config, run_dir, init, {"steps": steps, "lr": lr, "device": device})
+
+
+_mode_command("mel2mel", "Train mel2mel: LSGAN + λ·L1 from degraded to clean log-mel (+ the fast-path loss).")
+_mode_command("musecoder", "Train the musecoder: DiffWave's ε-prediction loss, conditioned on the clean log-mel.")
+_mode_command("both", "Alternate blocks of mel2mel and musecoder steps in one process ([train] alternate).")
+_mode_command("joint", "Fine-tune both through the diffusion loss, the musecoder conditioned on mel2mel's output.")
+
+
+@train.command()
+@click.argument("checkpoint", type=click.Path(exists=True, path_type=Path))
+@click.option("--name", required=True, help="Registry name, e.g. cpu-small.")
+@click.option("--version", required=True, help="Version string, e.g. 1.0.")
+@click.option("--fp16", is_flag=True, help="Store weights as float16 (half the size).")
+@click.option("--out-dir", type=click.Path(path_type=Path), help="Where to write (default: muse_fx/models/).")
+@click.option("--recipe", default="", help="How it was trained (default: the config and steps).")
+@click.option("--hardware", default="", help="What it was trained on.")
+@click.option("--card", default="", help="Model card file name, next to the weights.")
+@click.option("--musecoder", "musecoder_from", type=click.Path(exists=True, path_type=Path),
+              help="Take the musecoder from this checkpoint (a `train musecoder` run of the same config).")  # fmt: skip
+@click.option("--default/--no-default", "make_default", default=False, help="Make it the registry default.")
+@click.option("--registry/--no-registry", "write_registry", default=True, help="Append the entry to registry.toml.")
+def export(checkpoint: Path, name: str, version: str, fp16: bool, out_dir: Path | None, recipe: str,
+           hardware: str, card: str, musecoder_from: Path | None, make_default: bool,
+           write_registry: bool) -> None:  # fmt: skip
+    """Write CHECKPOINT's log-mel + mel2mel + musecoder as safetensors and print its registry entry."""
+    from muse_fx.registry import MODELS_DIR
+    from muse_fx.training.export import add_to_registry, entry_toml, export_checkpoint
+
+    folder = out_dir or MODELS_DIR
+    entry = export_checkpoint(checkpoint, folder, name, version, fp16, recipe, hardware, card, musecoder_from)
+    click.echo(entry_toml(entry))
+    if write_registry:
+        add_to_registry(folder / "registry.toml", entry, make_default)
+        click.echo(f"registered {name} {version} in {folder / 'registry.toml'}")

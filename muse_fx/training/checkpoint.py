@@ -1,0 +1,46 @@
+"""Training checkpoints: everything needed to resume (models, optimisers, step, config), written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ..config import ModelConfig
+from ..model import MuseModel
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """torch.save to a temp file then rename: a crash mid-write leaves the previous checkpoint intact."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def model_from_checkpoint(path: Path, musecoder_from: Path | None = None) -> MuseModel:
+    """The shippable part of a checkpoint (log-mel + mel2mel + musecoder), in eval mode on the CPU.
+
+    `musecoder_from` takes the musecoder from another run of the same config: mel2mel and the musecoder train
+    on different inputs (degraded vs clean mels), so two runs side by side can be joined.
+    """
+    state = load_checkpoint(path)
+    model = MuseModel(ModelConfig.from_dict(state["model_config"]))
+    model.load_state_dict(state["model"])
+    if musecoder_from:
+        other = load_checkpoint(musecoder_from)
+        if other["model_config"] != state["model_config"]:
+            raise ValueError(f"{musecoder_from} was trained with a different model config than {path}")
+        prefix = "musecoder."
+        model.musecoder.load_state_dict({k[len(prefix) :]: v for k, v in other["model"].items() if k.startswith(prefix)})
+    return model.eval()

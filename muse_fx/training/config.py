@@ -1,0 +1,85 @@
+"""Training settings as dataclasses, read from TOML: `[model]`, `[data]` (+ `[data.degrade]`), `[train]`."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import CPU_SMALL, PAPER, Mel2MelConfig, ModelConfig, MusecoderConfig
+from .data import DataConfig
+from .degrade.chain import DegradeConfig
+
+PRESETS = {
+    "paper": PAPER,
+    "cpu_small": CPU_SMALL,
+    # Seconds-long smoke runs (tests, CI): same architecture, a handful of channels.
+    "tiny": ModelConfig(
+        mel2mel=Mel2MelConfig(ngf=4, n_blocks=1, ndf=4, discriminator_layers=2),
+        musecoder=MusecoderConfig(residual_channels=4, residual_layers=2, dilation_cycle=2),
+    ),
+}
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    steps: int = 10000
+    batch_size: int = 16
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)  # Pix2Pix's; DiffWave uses Adam defaults, close enough here
+    lambda_l1: float = 100.0  # Pix2Pix's weight of the L1 term against the LSGAN term
+    lambda_fast: float = 0.0  # weight of the fast-path loss: L1 of log-mel(apply_mel_gain(…)) vs clean
+    lambda_mel_joint: float = 0.0  # joint mode: keep mel2mel's L1 alongside the diffusion loss
+    musecoder_segment_seconds: float = 0.512  # waveform-rate network: shorter segments than mel2mel's
+    alternate: int = 0  # mode "both": this many mel2mel steps, then as many musecoder steps; 0 = not used
+    grad_clip: float = 1.0
+    device: str = "auto"
+    threads: int = 2
+    seed: int = 0
+    log_every: int = 10
+    validate_every: int = 200
+    checkpoint_every: int = 200
+    validation_batches: int = 4
+    reload_every: int = 0  # re-read the manifest every this many steps (while a render is still running)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "cpu_small"
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+    @property
+    def model(self) -> ModelConfig:
+        return PRESETS[self.preset]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _build(cls, values: dict):
+    """Nested dataclass from a dict; unknown keys fail loudly, lists become tuples."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(names)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    kwargs = {}
+    for key, value in values.items():
+        nested = {"degrade": DegradeConfig}.get(key) if cls is DataConfig else None
+        kwargs[key] = _build(nested, value) if nested else tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
+    """A TOML file (or the name of one in training/configs/) → TrainConfig; `overrides` patch [train] keys."""
+    path = Path(path)
+    if not path.exists() and (CONFIG_DIR / f"{path}.toml").exists():
+        path = CONFIG_DIR / f"{path}.toml"
+    raw = tomllib.loads(path.read_text())
+    preset = raw.get("model", {}).get("preset", "cpu_small")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown model preset {preset!r}; choose from {sorted(PRESETS)}")
+    optim = {**raw.get("train", {}), **(overrides or {})}
+    return TrainConfig(preset, _build(DataConfig, raw.get("data", {})), _build(OptimConfig, optim))

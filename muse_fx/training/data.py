@@ -1,0 +1,96 @@
+"""Training batches: random segments of clean audio, degraded on the fly, as (degraded, clean) pairs."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile as sf
+import torch
+
+from .degrade.chain import DegradeConfig, Degrader
+from .loudness import loudness_db
+from .render import read_manifest
+from .synthetic import tone_sequence
+
+SILENCE_DB = -50.0  # segments quieter than this are redrawn: nothing to learn from silence
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    clean: str = ""  # folder with manifest.csv from `muse-fx data render`; "" = synthetic tones
+    rirs: str = ""  # bank from `muse-fx data rirs`; "" = no reverb
+    babble: str = ""  # bank from `muse-fx data babble`; "" = no babble noise
+    segment_seconds: float = 1.536
+    degrade: DegradeConfig = DegradeConfig()
+
+
+class CleanClips:
+    """A split of the rendered corpus held in memory as int16; `reload()` picks up clips rendered since."""
+
+    def __init__(self, folder: Path, split: str):
+        self.folder, self.split = folder, split
+        self.audio: list[torch.Tensor] = []
+        self.files: set[str] = set()
+        self.reload()
+
+    def reload(self) -> None:
+        for clip in read_manifest(self.folder / "manifest.csv"):
+            if clip.split == self.split and clip.file not in self.files:
+                try:
+                    data, _ = sf.read(self.folder / clip.file, dtype="int16")
+                except (RuntimeError, ValueError, OSError):  # still being written: take it at the next reload
+                    continue
+                self.audio.append(torch.from_numpy(data))
+                self.files.add(clip.file)
+        if not self.audio:
+            raise FileNotFoundError(f"no {self.split} clips in {self.folder / 'manifest.csv'}")
+
+    def segment(self, samples: int, rng: random.Random) -> torch.Tensor:
+        """A random (samples,) float segment; clips are drawn in proportion to their length."""
+        clip = rng.choices(self.audio, weights=[len(a) for a in self.audio])[0]
+        start = rng.randrange(max(1, len(clip) - samples))
+        piece = clip[start : start + samples].float() / 32768
+        return torch.nn.functional.pad(piece, (0, samples - len(piece)))
+
+
+class SyntheticClips:
+    def reload(self) -> None:
+        pass
+
+    def segment(self, samples: int, rng: random.Random) -> torch.Tensor:
+        return tone_sequence(samples / 16000 + 0.01, 16000, rng)[:samples]
+
+
+def _bank_items(path: str, key: str, split: str | None) -> tuple[list[torch.Tensor], list[float]]:
+    if not path:
+        return [], []
+    bank = torch.load(path, weights_only=False)
+    keep = [i for i in range(len(bank[key])) if split is None or bank["split"][i] == split]
+    return [bank[key][i] for i in keep], [bank["rt60"][i] for i in keep] if "rt60" in bank else []
+
+
+class Batches:
+    """Endless (degraded, clean) batches of shape (B, samples) for one split; segment = whole hops."""
+
+    def __init__(self, config: DataConfig, split: str, sample_rate: int, hop: int, seed: int = 0):
+        self.samples = round(config.segment_seconds * sample_rate / hop) * hop
+        self.sample_rate = sample_rate
+        self.clips = CleanClips(Path(config.clean), split) if config.clean else SyntheticClips()
+        rirs, rt60 = _bank_items(config.rirs, "rirs", split)
+        babble, _ = _bank_items(config.babble, "utterances", None)  # pseudo-words: nothing to leak across splits
+        self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble)
+        self.rng = random.Random(seed)
+
+    def _clean_segment(self) -> torch.Tensor:
+        for _ in range(20):
+            segment = self.clips.segment(self.samples, self.rng)
+            if loudness_db(segment, self.sample_rate) > SILENCE_DB:
+                break
+        return segment
+
+    def next(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
+        pairs = [self.degrader(self._clean_segment(), self.rng) for _ in range(batch_size)]
+        degraded, clean, params = zip(*pairs)
+        return torch.stack(degraded), torch.stack(clean), list(params)

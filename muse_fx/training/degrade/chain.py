@@ -1,0 +1,101 @@
+"""The degradation chain: room → noise → mic EQ → low-cut → band-limit → clipping → level.
+
+`Degrader(clean)` returns (degraded, target, params): the target is the clean signal plus a faint noise floor,
+aligned with the reverberant input and brought to the same loudness, so the model learns to clean, not to
+change the level.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import torch
+
+from ..loudness import loudness_db
+from . import eq, noise
+from .rooms import convolve_aligned
+
+
+@dataclass(frozen=True)
+class DegradeConfig:
+    """Probabilities and ranges of each draw; the defaults follow the paper plus the extras it lacked."""
+
+    # Real "clean" recordings have a noise floor; renders have digital silence. Without one, the model learns
+    # to gate every pause down to the log floor, which real references never reach.
+    clean_floor_db: tuple[float, float] = (-70.0, -40.0)  # noise-to-signal ratio of the floor added to both
+    p_reverb: float = 0.8
+    p_noise: float = 0.9
+    nsr_db: tuple[float, float] = (-30.0, -5.0)  # noise-to-signal ratio
+    p_second_noise: float = 0.3
+    p_mic_eq: float = 0.8
+    p_low_cut: float = 0.4
+    p_band_limit: float = 0.2
+    p_clip: float = 0.15
+    level_db: tuple[float, float] = (-35.0, -8.0)  # loudness of the output pair
+
+
+class Degrader:
+    """Draws and applies one random chain per call. Banks are optional: without them that step is skipped."""
+
+    def __init__(
+        self,
+        sample_rate: int,
+        config: DegradeConfig = DegradeConfig(),
+        rirs: list[torch.Tensor] | None = None,
+        rt60: list[float] | None = None,
+        babble: list[torch.Tensor] | None = None,
+    ):
+        self.sample_rate = sample_rate
+        self.config = config
+        self.rirs = rirs or []
+        self.rt60 = rt60 or [0.0] * len(self.rirs)
+        self.babble = babble or []
+
+    def _noise(self, samples: int, rng: random.Random, device: torch.device):
+        kinds = list(noise.SYNTHETIC) + (["babble"] if self.babble else [])
+        kind = rng.choice(kinds)
+        if kind == "babble":
+            signal, params = noise.babble(samples, self.babble, rng, device)
+        else:
+            signal, params = noise.SYNTHETIC[kind](samples, self.sample_rate, rng, device)
+        return signal, {"kind": kind, **params}
+
+    def __call__(self, clean: torch.Tensor, rng: random.Random) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """clean (samples,) → (degraded (samples,), target (samples,), params)."""
+        c, sr = self.config, self.sample_rate
+        params: dict = {}
+        floor, colour = noise.coloured(clean.shape[-1], sr, rng, clean.device)
+        params["clean_floor"] = {**colour, "nsr_db": round(rng.uniform(*c.clean_floor_db), 2)}
+        clean = noise.mix_at_snr(clean, floor, params["clean_floor"]["nsr_db"])
+        audio = clean
+        if self.rirs and rng.random() < c.p_reverb:
+            index = rng.randrange(len(self.rirs))
+            audio = convolve_aligned(audio, self.rirs[index])
+            params["reverb"] = {"rir": index, "rt60": round(self.rt60[index], 3)}
+        if rng.random() < c.p_noise:
+            params["noise"] = []
+            for _ in range(1 + (rng.random() < c.p_second_noise)):
+                signal, draw = self._noise(audio.shape[-1], rng, audio.device)
+                draw["nsr_db"] = round(rng.uniform(*c.nsr_db), 2)
+                audio = noise.mix_at_snr(audio, signal, draw["nsr_db"])
+                params["noise"].append(draw)
+        for name, p, effect in (
+            ("mic_eq", c.p_mic_eq, eq.mic_eq),
+            ("low_cut", c.p_low_cut, eq.low_cut),
+            ("band_limit", c.p_band_limit, eq.band_limit),
+        ):
+            if rng.random() < p:
+                audio, params[name] = effect(audio, sr, rng)
+        if rng.random() < c.p_clip:
+            audio, params["clip"] = eq.clip(audio, rng)
+        level = rng.uniform(*c.level_db)
+        params["level_db"] = round(level, 2)
+        degraded = _to_level(audio, level, sr)
+        target = _to_level(clean, level, sr)
+        peak = torch.maximum(degraded.abs().max(), target.abs().max()).clamp_min(1.0)
+        return degraded / peak, target / peak, params
+
+
+def _to_level(audio: torch.Tensor, level_db: float, sample_rate: int) -> torch.Tensor:
+    return audio * 10 ** ((level_db - loudness_db(audio, sample_rate)) / 20)

@@ -1,0 +1,45 @@
+"""Microphone and channel colouration: 4-band EQ, low-cut, band-limiting, clipping. Each → (audio, params)."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from .spectral import bin_frequencies, butterworth_gain, shape, smooth_step
+
+BAND_EDGES_HZ = (200.0, 1000.0, 4000.0)
+MAX_BAND_DB = 15.0
+
+
+def mic_eq(audio: torch.Tensor, sample_rate: int, rng: random.Random):
+    """Four bands split at 200/1000/4000 Hz, each ±15 dB, joined by half-octave crossfades."""
+    gains_db = [rng.uniform(-MAX_BAND_DB, MAX_BAND_DB) for _ in range(len(BAND_EDGES_HZ) + 1)]
+    freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
+    curve_db = torch.full_like(freqs, gains_db[0])
+    for edge, below, above in zip(BAND_EDGES_HZ, gains_db, gains_db[1:]):
+        curve_db = curve_db + (above - below) * smooth_step(freqs, edge)
+    return shape(audio, 10 ** (curve_db / 20)), {"band_gains_db": [round(g, 2) for g in gains_db]}
+
+
+def low_cut(audio: torch.Tensor, sample_rate: int, rng: random.Random):
+    """A second- to fourth-order high-pass at 20–250 Hz, like a mic's or preamp's rumble filter."""
+    cutoff, order = rng.uniform(20.0, 250.0), rng.randint(2, 4)
+    freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
+    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=True)), {"cutoff_hz": round(cutoff), "order": order}
+
+
+def band_limit(audio: torch.Tensor, sample_rate: int, rng: random.Random):
+    """A low-pass at 2.5–7 kHz: phone, cheap recorder or lossy-codec bandwidth."""
+    cutoff, order = rng.uniform(2500.0, 7000.0), rng.randint(4, 8)
+    freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
+    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=False)), {"cutoff_hz": round(cutoff), "order": order}
+
+
+def clip(audio: torch.Tensor, rng: random.Random):
+    """Mild clipping: the peak is driven 1–8 dB over full scale into a hard or soft clipper, then scaled back."""
+    drive_db, soft = rng.uniform(1.0, 8.0), rng.random() < 0.5
+    peak = audio.abs().max().clamp_min(1e-9)
+    driven = audio / peak * 10 ** (drive_db / 20)
+    clipped = torch.tanh(driven) if soft else driven.clamp(-1.0, 1.0)
+    return clipped * peak / 10 ** (drive_db / 20), {"drive_db": round(drive_db, 2), "soft": soft}

@@ -1,0 +1,60 @@
+"""Checkpoint → shippable safetensors (no discriminator, no optimiser) + its registry.toml entry."""
+
+from __future__ import annotations
+
+import datetime
+import tomllib
+from pathlib import Path
+
+import tomli_w
+import torch
+
+from ..weights import save_model, sha256_of
+from .checkpoint import load_checkpoint, model_from_checkpoint
+
+
+def _describe(state: dict) -> str:
+    optim = state["train_config"]["optim"]
+    run = f"muse-fx train {state['mode']} ({state['train_config']['preset']}) {state['step']} steps, batch {optim['batch_size']}"
+    if state["mode"] == "musecoder":
+        return f"{run} × {optim['musecoder_segment_seconds']} s, lr {optim['lr']}"
+    return f"{run}, lr {optim['lr']}, λ_L1 {optim['lambda_l1']}, λ_fast {optim['lambda_fast']}"
+
+
+def _default_recipe(state: dict, musecoder_state: dict | None) -> str:
+    runs = _describe(state) + (f"; musecoder from {_describe(musecoder_state)}" if musecoder_state else "")
+    data = state["train_config"]["data"]["clean"] or "synthetic tones"
+    return f"{runs}; clean data {data}, degradations drawn on the fly"
+
+
+def export_checkpoint(
+    checkpoint: Path, folder: Path, name: str, version: str, fp16: bool = False,
+    recipe: str = "", hardware: str = "", card: str = "", musecoder_from: Path | None = None,
+) -> dict:  # fmt: skip
+    """Write `<name>-<version>.safetensors` into `folder` → the registry entry as a plain dict."""
+    state = load_checkpoint(checkpoint)
+    model = model_from_checkpoint(checkpoint, musecoder_from)
+    file = f"{name}-{version}.safetensors"
+    recipe = recipe or _default_recipe(state, load_checkpoint(musecoder_from) if musecoder_from else None)
+    date = datetime.date.today().isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = save_model(model, folder / file, torch.float16 if fp16 else torch.float32,
+                      name=name, version=version, recipe=recipe)  # fmt: skip
+    path.chmod(0o644)  # written via a private temp file; a packaged data file must be world-readable
+    return {
+        "name": name, "version": version, "file": file, "sha256": sha256_of(path),
+        "sample_rate": model.sample_rate, "recipe": recipe, "date": date, "hardware": hardware, "card": card,
+        "config": model.config.to_dict(),
+    }  # fmt: skip
+
+
+def entry_toml(entry: dict) -> str:
+    return tomli_w.dumps({"model": [entry]})
+
+
+def add_to_registry(registry: Path, entry: dict, make_default: bool) -> None:
+    """Replace any entry of the same name, keep the others; set `default` when asked or when none is set."""
+    data = tomllib.loads(registry.read_text()) if registry.exists() else {}
+    models = [m for m in data.get("model", []) if m["name"] != entry["name"]] + [entry]
+    default = entry["name"] if make_default or "default" not in data else data["default"]
+    registry.write_text(tomli_w.dumps({"default": default, "model": models}))

@@ -1,0 +1,231 @@
+"""`muse-fx train`: one loop for mel2mel, the musecoder, both in alternation, or both jointly.
+
+Modes: "mel2mel" (LSGAN + L1 on degraded → clean log-mels, optionally + the fast-path loss), "musecoder"
+(ε-prediction conditioned on the CLEAN log-mel), "both" (alternating blocks of the two), "joint" (the
+musecoder conditioned on mel2mel's output, both updated through the diffusion loss).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from pathlib import Path
+
+import soundfile as sf
+import torch
+import torch.nn.functional as F
+
+from .. import diffusion
+from ..devices import resolve_device
+from ..fast_path import apply_mel_gain
+from ..mel2mel import Discriminator
+from ..model import MuseModel
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .curves import CurveLog
+from .data import Batches
+from .objectives import diffusion_loss, fast_path_l1, lsgan
+
+MODES = ("mel2mel", "musecoder", "both", "joint")
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, mode: str, run_dir: Path):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        o = config.optim
+        torch.set_num_threads(o.threads)
+        torch.manual_seed(o.seed)
+        self.config, self.mode, self.run_dir = config, mode, run_dir
+        self.device = resolve_device(o.device)
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        self.model = MuseModel(config.model).to(self.device)
+        self.discriminator = Discriminator(config.model.mel2mel).to(self.device)
+        adam = lambda params: torch.optim.Adam(params, lr=o.lr, betas=o.betas)  # noqa: E731
+        self.optimisers = {
+            "mel2mel": adam(self.model.mel2mel.parameters()),
+            "discriminator": adam(self.discriminator.parameters()),
+            "musecoder": adam(self.model.musecoder.parameters()),
+        }
+        self.step = 0
+        self.best = float("inf")
+        self.alpha_cum = diffusion.training_schedule(config.model.musecoder).alpha_cum.float().to(self.device)
+        mel = config.model.mel
+        self.mel_batches = Batches(config.data, "train", mel.sample_rate, mel.hop_length, o.seed)
+        short = type(config.data)(**{**config.data.__dict__, "segment_seconds": o.musecoder_segment_seconds})
+        self.wave_batches = Batches(short, "train", mel.sample_rate, mel.hop_length, o.seed + 1)
+        self.validation = self._validation_set(config, o.validation_batches * o.batch_size)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.curves = CurveLog(run_dir)
+
+    # -- state ------------------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "step": self.step, "mode": self.mode, "best": self.best, "model_config": self.config.model.to_dict(),
+            "train_config": self.config.to_dict(), "model": self.model.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "optimisers": {k: v.state_dict() for k, v in self.optimisers.items()},
+        }  # fmt: skip
+
+    def load(self, path: Path, weights_only: bool = False) -> None:
+        """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights."""
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        if not weights_only:
+            for name, optimiser in self.optimisers.items():
+                optimiser.load_state_dict(state["optimisers"][name])
+                for group in optimiser.param_groups:  # the config's rate wins: resuming may lower it
+                    group["lr"] = self.config.optim.lr
+            self.step, self.best = state["step"], state.get("best", float("inf"))
+
+    def _autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    # -- one optimisation step per model ---------------------------------------------------------------------
+    def _mels(self, degraded: torch.Tensor, clean: torch.Tensor):
+        with torch.no_grad():
+            return self.model.log_mel(degraded).unsqueeze(1), self.model.log_mel(clean).unsqueeze(1)
+
+    def _mel2mel_step(self) -> dict[str, float]:
+        o = self.config.optim
+        degraded, clean, _ = self.mel_batches.next(o.batch_size)
+        degraded, clean = degraded.to(self.device), clean.to(self.device)
+        d_mel, c_mel = self._mels(degraded, clean)
+        with self._autocast():
+            fake = self.model.mel2mel(d_mel)
+            d_loss = 0.5 * (lsgan(self.discriminator(d_mel, c_mel), True)
+                            + lsgan(self.discriminator(d_mel, fake.detach()), False))  # fmt: skip
+        self._update("discriminator", d_loss)
+        with self._autocast():
+            gan = lsgan(self.discriminator(d_mel, fake), True)
+            l1 = F.l1_loss(fake, c_mel)
+            losses = {"g_gan": gan, "g_l1": l1}
+            if o.lambda_fast:
+                losses["g_fast"] = fast_path_l1(
+                    self.model.log_mel, degraded, d_mel.squeeze(1), fake.squeeze(1).float(), c_mel.squeeze(1)
+                )
+            total = gan + o.lambda_l1 * l1 + o.lambda_fast * losses.get("g_fast", 0.0)
+        self._update("mel2mel", total)
+        return {"d_loss": d_loss.item(), **{k: v.item() for k, v in losses.items()}}
+
+    def _musecoder_step(self, joint: bool) -> dict[str, float]:
+        o = self.config.optim
+        degraded, clean, _ = self.wave_batches.next(o.batch_size)
+        degraded, clean = degraded.to(self.device), clean.to(self.device)
+        d_mel, c_mel = self._mels(degraded, clean)
+        frames = clean.shape[-1] // self.config.model.mel.hop_length  # frame t covers samples [t·hop, (t+1)·hop)
+        with self._autocast():
+            mel = self.model.mel2mel(d_mel) if joint else c_mel
+            loss = diffusion_loss(self.model.musecoder, clean, mel.squeeze(1)[..., :frames], self.alpha_cum)
+            total = loss + (o.lambda_mel_joint * F.l1_loss(mel, c_mel) if joint and o.lambda_mel_joint else 0.0)
+        self._update("musecoder", total, also=("mel2mel",) if joint else ())
+        return {"diffusion": loss.item()}
+
+    def _update(self, name: str, loss: torch.Tensor, also: tuple[str, ...] = ()) -> None:
+        names = (name, *also)
+        for n in names:
+            self.optimisers[n].zero_grad(set_to_none=True)
+        loss.backward()
+        for n in names:
+            params = [p for group in self.optimisers[n].param_groups for p in group["params"]]
+            torch.nn.utils.clip_grad_norm_(params, self.config.optim.grad_clip)
+            self.optimisers[n].step()
+
+    def train_step(self) -> dict[str, float]:
+        self.model.train()
+        if self.mode == "both":
+            block = max(1, self.config.optim.alternate)
+            mode = "mel2mel" if (self.step // block) % 2 == 0 else "musecoder"
+        else:
+            mode = self.mode
+        if mode == "mel2mel":
+            return self._mel2mel_step()
+        return self._musecoder_step(joint=mode == "joint")
+
+    # -- validation -------------------------------------------------------------------------------------------
+    def _validation_set(self, config: TrainConfig, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        mel = config.model.mel
+        try:
+            batches = Batches(config.data, "validation", mel.sample_rate, mel.hop_length, seed=1234)
+        except FileNotFoundError:  # a corpus too small to have a validation work yet: validate on train
+            batches = Batches(config.data, "train", mel.sample_rate, mel.hop_length, seed=1234)
+        degraded, clean, _ = batches.next(count)
+        return degraded, clean
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Mel L1 of the input, of mel2mel's output, of the fast path; the diffusion loss; example audio."""
+        self.model.eval()
+        generator_state = torch.get_rng_state()
+        torch.manual_seed(0)  # the same diffusion steps and noise at every validation
+        totals: dict[str, float] = {}
+        b = self.config.optim.batch_size
+        degraded_all, clean_all = self.validation
+        for i in range(0, len(degraded_all), b):
+            degraded, clean = degraded_all[i : i + b].to(self.device), clean_all[i : i + b].to(self.device)
+            d_mel, c_mel = self._mels(degraded, clean)
+            fake = self.model.mel2mel(d_mel)
+            fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1), self.model.log_mel)
+            frames = clean.shape[-1] // self.config.model.mel.hop_length
+            values = {
+                "mel_l1_input": F.l1_loss(d_mel, c_mel),
+                "mel_l1_mel2mel": F.l1_loss(fake, c_mel),
+                "mel_l1_fast": F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1)),
+                "diffusion": diffusion_loss(self.model.musecoder, clean, c_mel.squeeze(1)[..., :frames], self.alpha_cum),
+            }  # fmt: skip
+            for k, v in values.items():
+                totals[k] = totals.get(k, 0.0) + float(v) * len(degraded) / len(degraded_all)
+        torch.set_rng_state(generator_state)
+        self._write_examples(degraded_all[:1].to(self.device), clean_all[:1])
+        return totals
+
+    def _write_examples(self, degraded: torch.Tensor, clean: torch.Tensor) -> None:
+        folder = self.run_dir / "validation"
+        folder.mkdir(exist_ok=True)
+        sr = self.config.model.mel.sample_rate
+        d_mel = self.model.log_mel(degraded)
+        fake = self.model.mel2mel(d_mel.unsqueeze(1)).squeeze(1)
+        outputs = {"degraded": degraded, "clean": clean, "fast": apply_mel_gain(degraded, d_mel, fake, self.model.log_mel)}
+        if self.mode != "mel2mel":
+            schedule = diffusion.schedule_for(self.config.model.musecoder, len(self.config.model.musecoder.fast_schedule))
+            outputs["diffusion"] = diffusion.sample(self.model.musecoder, fake, schedule, [torch.Generator().manual_seed(0)])
+        for name, audio in outputs.items():
+            sf.write(folder / f"{name}.wav", audio[0, : degraded.shape[-1]].float().cpu().numpy(), sr)
+
+    # -- the loop ---------------------------------------------------------------------------------------------
+    def run(self, log: callable = print) -> None:
+        o = self.config.optim
+        started, window = time.monotonic(), {}
+        while self.step < o.steps:
+            for k, v in self.train_step().items():
+                window.setdefault(k, []).append(v)
+            self.step += 1
+            if o.reload_every and self.step % o.reload_every == 0:  # pick up clips rendered since the start
+                self.mel_batches.clips.reload()
+                self.wave_batches.clips.reload()
+            if self.step % o.log_every == 0:
+                means = {k: sum(v) / len(v) for k, v in window.items()}
+                self.curves.log(self.step, "train", means)
+                log(f"step {self.step} ({time.monotonic() - started:.0f} s) " + " ".join(f"{k}={v:.4f}" for k, v in means.items()))
+                window = {}
+            if self.step % o.validate_every == 0 or self.step == o.steps:
+                self._validate_and_save(log)
+            elif self.step % o.checkpoint_every == 0:
+                save_checkpoint(self.run_dir / "checkpoint.pt", self.state())
+
+    def _validate_and_save(self, log: callable) -> None:
+        values = self.validate()
+        self.curves.log(self.step, "validation", values)
+        self.curves.plot()
+        log(f"validation @ {self.step}: " + " ".join(f"{k}={v:.4f}" for k, v in values.items()))
+        save_checkpoint(self.run_dir / "checkpoint.pt", self.state())
+        score = values["mel_l1_fast"] if self.mode in ("mel2mel", "both") else values["diffusion"]
+        if score < self.best:
+            self.best = score
+            save_checkpoint(self.run_dir / "best.pt", self.state())

@@ -1,0 +1,82 @@
+"""Clean-data building: MIDI writing, humanised performances, splits by work, renders and banks (tools permitting)."""
+
+import random
+import shutil
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from muse_fx.cli.data import data
+from muse_fx.training.corpus import Line, Note, split_for
+from muse_fx.training.instruments import BY_NAME, INSTRUMENTS
+from muse_fx.training.loudness import loudness_db, normalise
+from muse_fx.training.midi import midi_bytes
+from muse_fx.training.performance import perform
+
+LINE = Line("test/1", "melody", "tune", tuple(Note(i * 0.5, 0.5, (60 + (i * 5) % 14,)) for i in range(16)))
+
+needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth binary not installed")
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng binary not installed")
+
+
+def test_midi_file_is_well_formed():
+    performance = perform(LINE, BY_NAME["flute"], random.Random(0))
+    raw = midi_bytes(performance.events, 73)
+    assert raw[:4] == b"MThd" and raw[14:18] == b"MTrk"
+    assert int.from_bytes(raw[18:22], "big") == len(raw) - 22
+    assert raw.endswith(b"\xff\x2f\x00")
+    assert raw.count(b"\x90") >= len(performance.events)  # every note is switched on (and off)
+
+
+@pytest.mark.parametrize("instrument", INSTRUMENTS, ids=lambda i: i.name)
+def test_performance_stays_in_the_instrument_range_and_every_note_ends(instrument):
+    performance = perform(LINE, instrument, random.Random(1))
+    assert all(instrument.low <= e.pitch <= instrument.high for e in performance.events)
+    assert all(e.end > e.start for e in performance.events)
+    assert all(1 <= e.velocity <= 127 for e in performance.events)
+
+
+def test_splits_are_per_work_and_deterministic():
+    works = [f"oneills1850/0001-0050/{i}" for i in range(400)]
+    splits = [split_for(w) for w in works]
+    assert splits == [split_for(w) for w in works]
+    assert {"train", "validation", "test"} == set(splits)
+    assert splits.count("train") > 300
+
+
+def test_normalise_reaches_the_target_loudness_without_clipping():
+    audio = torch.sin(torch.linspace(0, 2000, 16000)) * 0.01
+    out = normalise(audio, 16000, -20.0)
+    assert loudness_db(out, 16000) == pytest.approx(-20.0, abs=0.1) and out.abs().max() <= 0.98
+
+
+@needs_fluidsynth
+def test_fluidsynth_render_is_mono_16k_and_loudness_normalised():
+    from muse_fx.training.render import SOUNDFONTS, TARGET_LOUDNESS_DB, render_clip
+
+    fonts = [path for path, _ in SOUNDFONTS if path.suffix == ".sf2" and path.exists()]
+    if not fonts:
+        pytest.skip("no .sf2 soundfont installed (Debian: fluid-soundfont-gm)")
+    audio, transposition = render_clip(LINE, BY_NAME["clarinet"], fonts[0], random.Random(0))
+    assert audio.ndim == 1 and 3.0 < len(audio) / 16000 < 12.0
+    assert loudness_db(audio, 16000) == pytest.approx(TARGET_LOUDNESS_DB, abs=1.0)
+
+
+@needs_espeak
+def test_babble_bank_cli(tmp_path):
+    out = tmp_path / "babble.pt"
+    result = CliRunner().invoke(data, ["babble", "--out", str(out), "--count", "2"])
+    assert result.exit_code == 0, result.output
+    bank = torch.load(out, weights_only=False)
+    assert len(bank["utterances"]) == 2 and bank["sample_rate"] == 16000
+
+
+def test_rir_bank_cli_measures_rt60(tmp_path):
+    pytest.importorskip("pyroomacoustics", reason="pyroomacoustics (muse-fx[train]) not installed")
+    out = tmp_path / "rirs.pt"
+    result = CliRunner().invoke(data, ["rirs", "--out", str(out), "--count", "2", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    bank = torch.load(out, weights_only=False)
+    assert len(bank["rirs"]) == 2 and all(0.05 < t < 5 for t in bank["rt60"])
+    assert set(bank["split"]) <= {"train", "validation", "test"}

@@ -1,0 +1,84 @@
+"""Degradations: shapes, recorded parameters, levels, alignment and reproducibility; no banks needed."""
+
+import random
+
+import pytest
+import torch
+
+from muse_fx.training.degrade import eq, noise
+from muse_fx.training.degrade.chain import Degrader
+from muse_fx.training.degrade.rooms import convolve_aligned
+from muse_fx.training.loudness import loudness_db
+from muse_fx.training.synthetic import tone_sequence
+
+SR = 16000
+
+
+@pytest.fixture
+def clean():
+    return tone_sequence(1.0, SR, random.Random(0))
+
+
+@pytest.mark.parametrize("kind", sorted(noise.SYNTHETIC))
+def test_each_noise_has_the_right_shape_and_records_its_draw(kind):
+    signal, params = noise.SYNTHETIC[kind](SR, SR, random.Random(1), torch.device("cpu"))
+    assert signal.shape == (SR,) and torch.isfinite(signal).all() and signal.abs().max() > 0
+    assert isinstance(params, dict) and params
+
+
+def test_babble_mixes_bank_utterances():
+    bank = [torch.randn(3000), torch.randn(5000)]
+    signal, params = noise.babble(SR, bank, random.Random(0), torch.device("cpu"))
+    assert signal.shape == (SR,) and 3 <= params["talkers"] <= 8
+
+
+def test_mix_at_snr_hits_the_requested_noise_to_signal_ratio(clean):
+    hiss = torch.randn(len(clean))
+    mixed = noise.mix_at_snr(clean, hiss, -12.0)
+    ratio = 10 * torch.log10((mixed - clean).pow(2).mean() / clean.pow(2).mean())
+    assert ratio.item() == pytest.approx(-12.0, abs=0.01)
+
+
+def test_reverb_is_aligned_on_the_direct_path(clean):
+    rir = torch.zeros(4000)
+    rir[300] = 0.5  # direct path after 300 samples
+    rir[1200] = 0.1  # one reflection
+    wet = convolve_aligned(clean, rir)
+    assert wet.shape == clean.shape
+    assert torch.allclose(wet[:900], clean[:900], atol=1e-4)  # before the reflection: the dry signal, in place
+
+
+def test_mic_eq_stays_within_its_band_gains(clean):
+    out, params = eq.mic_eq(clean, SR, random.Random(3))
+    assert len(params["band_gains_db"]) == 4 and all(abs(g) <= 15 for g in params["band_gains_db"])
+    change_db = 20 * torch.log10(out.norm() / clean.norm())
+    assert min(params["band_gains_db"]) - 0.5 <= change_db <= max(params["band_gains_db"]) + 0.5
+
+
+def test_clip_limits_the_peak_relative_to_the_input(clean):
+    out, params = eq.clip(clean, random.Random(0))
+    assert out.abs().max() <= clean.abs().max() + 1e-6 and params["drive_db"] >= 1
+
+
+def test_chain_returns_a_level_matched_aligned_pair_and_its_parameters(clean):
+    rir = torch.zeros(2000)
+    rir[100], rir[900] = 1.0, 0.3
+    degrader = Degrader(SR, rirs=[rir], rt60=[0.4], babble=[torch.randn(4000)])
+    for seed in range(6):
+        degraded, target, params = degrader(clean, random.Random(seed))
+        assert degraded.shape == target.shape == clean.shape
+        assert degraded.abs().max() <= 1.0 and target.abs().max() <= 1.0
+        assert "level_db" in params
+        if degraded.abs().max() < 1.0 and target.abs().max() < 1.0:  # not peak-limited: same loudness
+            assert loudness_db(degraded, SR) == pytest.approx(params["level_db"], abs=0.1)
+            assert loudness_db(target, SR) == pytest.approx(params["level_db"], abs=0.1)
+        # The target is the clean signal (plus a faint floor ≤ -40 dB), only rescaled.
+        assert torch.corrcoef(torch.stack([target, clean]))[0, 1] > 0.999
+        assert -70 <= params["clean_floor"]["nsr_db"] <= -40
+
+
+def test_chain_is_reproducible_from_its_seed(clean):
+    degrader = Degrader(SR)
+    a, _, pa = degrader(clean, random.Random(7))
+    b, _, pb = degrader(clean, random.Random(7))
+    assert torch.equal(a, b) and pa == pb

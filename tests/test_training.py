@@ -1,0 +1,102 @@
+"""Training end to end on the tiny preset and synthetic tones: every mode, resume, curves, export, registry."""
+
+import tomllib
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from muse_fx.cli.train import train
+from muse_fx.config import ModelConfig
+from muse_fx.training.config import PRESETS, load_config
+from muse_fx.weights import load_model, sha256_of
+
+
+def _train(mode, run_dir, *extra):
+    result = CliRunner().invoke(train, [mode, "--config", "tiny", "--run-dir", str(run_dir), *extra])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    _train("both", run)
+    return run
+
+
+def test_tiny_run_writes_checkpoint_curves_and_validation_audio(trained):
+    assert (trained / "checkpoint.pt").exists() and (trained / "best.pt").exists()
+    assert (trained / "losses.png").stat().st_size > 0
+    names = {line.split(",")[2] for line in (trained / "losses.csv").read_text().splitlines()[1:]}
+    assert {"g_l1", "g_fast", "diffusion", "mel_l1_fast", "mel_l1_input"} <= names
+    assert {p.name for p in (trained / "validation").iterdir()} >= {"degraded.wav", "clean.wav", "fast.wav", "diffusion.wav"}
+
+
+def test_resume_continues_from_the_saved_step(trained, tmp_path):
+    run = tmp_path / "resumed"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes((trained / "checkpoint.pt").read_bytes())
+    output = _train("both", run, "--steps", "6", "--lr", "1e-5")
+    assert "resumed from" in output and "step 4" in output
+    state = torch.load(run / "checkpoint.pt", weights_only=False)
+    assert state["step"] == 6
+    assert state["optimisers"]["mel2mel"]["param_groups"][0]["lr"] == 1e-5
+
+
+@pytest.mark.parametrize("mode", ["mel2mel", "musecoder", "joint"])
+def test_each_mode_takes_a_step(mode, tmp_path):
+    output = _train(mode, tmp_path / mode, "--steps", "1")
+    assert "step 1" in output
+
+
+def test_joint_mode_updates_both_networks(trained, tmp_path):
+    before = torch.load(trained / "checkpoint.pt", weights_only=False)["model"]
+    _train("joint", tmp_path / "joint", "--init", str(trained / "checkpoint.pt"), "--steps", "1")
+    after = torch.load(tmp_path / "joint" / "checkpoint.pt", weights_only=False)["model"]
+    for prefix in ("mel2mel.", "musecoder."):
+        assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith(prefix)), prefix
+
+
+def test_export_writes_loadable_fp16_weights_and_a_registry_entry(trained, tmp_path):
+    args = [str(trained / "checkpoint.pt"), "--name", "tiny-test", "--version", "0.1", "--fp16",
+            "--out-dir", str(tmp_path), "--default", "--hardware", "test"]  # fmt: skip
+    result = CliRunner().invoke(train, ["export", *args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    registry = tomllib.loads((tmp_path / "registry.toml").read_text())
+    assert registry["default"] == "tiny-test"
+    (entry,) = registry["model"]
+    path = tmp_path / entry["file"]
+    assert entry["sha256"] == sha256_of(path) and entry["sample_rate"] == 16000
+    assert ModelConfig.from_dict(entry["config"]) == PRESETS["tiny"]
+    assert {"recipe", "date", "hardware", "card", "version"} <= set(entry)
+    model = load_model(path)
+    assert next(model.parameters()).dtype == torch.float32  # fp16 on disk, float32 to run
+    with torch.inference_mode():
+        assert model.mel2mel(torch.zeros(1, 1, 128, 16)).shape == (1, 1, 128, 16)
+
+
+def test_config_rejects_unknown_keys(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[train]\nstepz = 3\n')
+    with pytest.raises(ValueError, match="stepz"):
+        load_config(bad)
+
+
+def test_bundled_configs_parse():
+    for name in ("tiny", "cpu_small"):
+        assert load_config(name).model == PRESETS[name]
+
+
+def test_export_joins_mel2mel_and_musecoder_from_two_runs(trained, tmp_path):
+    _train("musecoder", tmp_path / "mc", "--steps", "1")
+    other = torch.load(tmp_path / "mc" / "checkpoint.pt", weights_only=False)["model"]
+    args = [str(trained / "checkpoint.pt"), "--name", "joined", "--version", "0.1", "--out-dir", str(tmp_path),
+            "--musecoder", str(tmp_path / "mc" / "checkpoint.pt")]  # fmt: skip
+    result = CliRunner().invoke(train, ["export", *args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    model = load_model(tmp_path / "joined-0.1.safetensors")
+    own = torch.load(trained / "checkpoint.pt", weights_only=False)["model"]
+    state = model.state_dict()
+    assert torch.equal(state["musecoder.input_projection.weight"], other["musecoder.input_projection.weight"])
+    assert torch.equal(state["mel2mel.net.1.weight"], own["mel2mel.net.1.weight"])
