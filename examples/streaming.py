@@ -5,6 +5,8 @@
 
 import sys
 
+import numpy as np
+
 from pedalboard.io import AudioFile
 
 from muse_fx import MuseEnhance
@@ -14,5 +16,5 @@ enhance = MuseEnhance()
 with AudioFile(source) as f, AudioFile(destination, "w", f.samplerate, f.num_channels) as out:
     while f.tell() < f.frames:
         out.write(enhance(f.read(f.samplerate), f.samplerate, reset=False))  # early blocks come back shorter
-    out.write(enhance(f.read(0), f.samplerate, reset=True))  # the rest of the held audio
+    out.write(enhance(np.zeros((f.num_channels, 0), np.float32), f.samplerate, reset=True))  # the held rest
 print(f"wrote {destination}: {enhance.latency} samples of latency at most")
