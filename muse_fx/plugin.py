@@ -195,6 +195,7 @@ class MuseEnhance:
         if self._stream is None:
             self._stream = self._open_stream(tensor.shape[0], rate)
             self._stream_layout, self._stream_rate = layout, rate
+            self._latency_rate = rate
         elif (rate, tensor.shape[0]) != (self._stream_rate, self._stream.pending.shape[0]):
             raise AudioInputError(
                 f"stream changed from {self._stream.pending.shape[0]} channel(s) at {self._stream_rate} Hz to "
@@ -228,8 +229,8 @@ class MuseEnhance:
 
     @property
     def latency(self) -> int:
-        """At most this many samples (at the stream's rate, 44.1 kHz if none yet) are held back while streaming."""
-        return chunk_layout(self._stream_rate or 44100).length
+        """At most this many samples (at the last stream's rate, 44.1 kHz before any) are held back while streaming."""
+        return chunk_layout(getattr(self, "_latency_rate", 44100)).length
 
     def __repr__(self) -> str:
         return (
