@@ -60,6 +60,7 @@ class MuseEnhance:
         self.seed = seed
         self.full_band = bool(full_band)
         self.batch_size = batch_size
+        self._latency_rate = 44100  # until a stream says otherwise
         self.reset()
 
     # -- validated parameters ---------------------------------------------------------------------------------
@@ -230,7 +231,7 @@ class MuseEnhance:
     @property
     def latency(self) -> int:
         """At most this many samples (at the last stream's rate, 44.1 kHz before any) are held back while streaming."""
-        return chunk_layout(getattr(self, "_latency_rate", 44100)).length
+        return chunk_layout(self._latency_rate).length
 
     def __repr__(self) -> str:
         return (
