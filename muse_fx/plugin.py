@@ -12,14 +12,23 @@ import torch
 from .audio import Layout, check_sample_rate, check_samples, detect_layout
 from .chunking import StreamingOverlapAdd
 from .devices import resolve_device
-from .errors import AudioInputError
+from .errors import AudioInputError, ModelError
 from .parameters import check_mix, check_musecoder, check_seed, check_steps
 from .pipeline import Enhancer, Settings, chunk_layout
+from .registry import get_entry
 from .weights import load_model
 
 
-def default_musecoder(device: torch.device) -> str:
-    """Diffusion where a GPU makes it fast enough; the fast path on CPU (see README, "Choosing a musecoder")."""
+def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.Module = "default") -> str:
+    """What the registry measured best for this model on this kind of device; otherwise diffusion where a GPU
+    makes it fast enough and the fast path on CPU (see README, "Choosing a musecoder")."""
+    if isinstance(model, str) and not model.endswith(".safetensors"):
+        try:
+            measured = get_entry(model).default_musecoder
+        except ModelError:
+            measured = {}
+        if device.type in measured:
+            return measured[device.type]
     return "fast" if device.type == "cpu" else "diffusion"
 
 
@@ -53,7 +62,7 @@ class MuseEnhance:
         self.fallback_local = fallback_local
         # With a server, the local model is loaded only if the server is unreachable and fallback was asked for.
         self._model = None if server else load_model(model, self._device)
-        self.musecoder = musecoder or default_musecoder(self._device)
+        self.musecoder = musecoder or default_musecoder(self._device, model)
         self._musecoder_chosen = musecoder is not None  # else a server picks what suits its own device
         self.steps = steps
         self.mix = mix

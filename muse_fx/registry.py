@@ -6,7 +6,7 @@ Weights are versioned data: a new training run adds a new file and entry; old ve
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ModelConfig
@@ -28,6 +28,8 @@ class ModelEntry:
     date: str
     hardware: str = ""
     card: str = ""
+    # Measured best musecoder per device type ("cpu", "cuda", "mps"); absent types use the engine's rule.
+    default_musecoder: dict[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:

@@ -64,7 +64,7 @@ class Service:
         self.models, self.device, self.config = models, device, config
         self.batcher = Batcher(models, config.max_batch)
         self.admission = Admission(config.max_requests)
-        self.musecoder = default_musecoder(device)
+        self.musecoder = default_musecoder(device, next(iter(models)))  # the default model's measured choice
 
     def health(self) -> dict:
         return {
