@@ -60,7 +60,7 @@ def check_sample_rate(sample_rate: float) -> int:
     low, high = SAMPLE_RATE_RANGE
     if not float(sample_rate).is_integer() or not low <= sample_rate <= high:
         raise AudioInputError(
-            f"sample rate {sample_rate!r} Hz is not a whole number between {low} and {high} Hz; "
+            f"sample rate {sample_rate!r} Hz is unusable: muse_fx needs a whole number of Hz from {low} to {high}; "
             "check the file header or the value passed as sample_rate"
         )
     return int(sample_rate)

@@ -100,3 +100,13 @@ def test_export_joins_mel2mel_and_musecoder_from_two_runs(trained, tmp_path):
     state = model.state_dict()
     assert torch.equal(state["musecoder.input_projection.weight"], other["musecoder.input_projection.weight"])
     assert torch.equal(state["mel2mel.net.1.weight"], own["mel2mel.net.1.weight"])
+
+
+def test_average_of_checkpoints_is_the_mean_of_their_weights(trained, tmp_path):
+    _train("mel2mel", tmp_path / "other", "--steps", "1")
+    paths = [trained / "checkpoint.pt", tmp_path / "other" / "checkpoint.pt"]
+    result = CliRunner().invoke(train, ["average", str(tmp_path / "avg.pt"), *map(str, paths)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    states = [torch.load(p, weights_only=False)["model"] for p in [*paths, tmp_path / "avg.pt"]]
+    key = "mel2mel.net.1.weight"
+    assert torch.allclose(states[2][key], (states[0][key] + states[1][key]) / 2)

@@ -52,6 +52,17 @@ _mode_command("joint", "Fine-tune both through the diffusion loss, the musecoder
 
 
 @train.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("checkpoints", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def average(out: Path, checkpoints: tuple[Path, ...]) -> None:
+    """Average the weights of CHECKPOINTS (one run, late steps) into OUT, e.g. before `train export`."""
+    from muse_fx.training.checkpoint import average_checkpoints, save_checkpoint
+
+    save_checkpoint(out, average_checkpoints(list(checkpoints)))
+    click.echo(f"averaged {len(checkpoints)} checkpoints → {out}")
+
+
+@train.command()
 @click.argument("checkpoint", type=click.Path(exists=True, path_type=Path))
 @click.option("--name", required=True, help="Registry name, e.g. cpu-small.")
 @click.option("--version", required=True, help="Version string, e.g. 1.0.")

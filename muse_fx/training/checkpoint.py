@@ -44,3 +44,21 @@ def model_from_checkpoint(path: Path, musecoder_from: Path | None = None) -> Mus
         prefix = "musecoder."
         model.musecoder.load_state_dict({k[len(prefix) :]: v for k, v in other["model"].items() if k.startswith(prefix)})
     return model.eval()
+
+
+def average_checkpoints(paths: list[Path]) -> dict:
+    """Weight averaging along one run's trajectory (as in SWA): steadier than any single GAN checkpoint.
+
+    The last checkpoint supplies everything else (step, optimisers, config); all must share one model config.
+    """
+    states = [load_checkpoint(p) for p in paths]
+    if any(s["model_config"] != states[-1]["model_config"] for s in states):
+        raise ValueError("checkpoints to average must share one model config")
+    averaged = dict(states[-1])
+    for part in ("model", "discriminator"):
+        averaged[part] = {
+            k: torch.stack([s[part][k].float() for s in states]).mean(0).to(v.dtype) if v.is_floating_point() else v
+            for k, v in states[-1][part].items()
+        }
+    averaged["averaged_from"] = [str(p) for p in paths]
+    return averaged
