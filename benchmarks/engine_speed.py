@@ -90,16 +90,24 @@ def stage_rows(args, device: torch.device) -> list[tuple[str, float, float]]:
             gens = lambda: [torch.Generator().manual_seed(i) for i in range(short.shape[0])]  # noqa: E731
             add(f"musecoder diffusion {steps} steps (16 kHz, 2 ch)", args.diffusion_seconds,
                 lambda: diffusion.sample(model.musecoder, short, schedule, gens()), warmup=False)
-    for musecoder, steps, duration in [("fast", 6, seconds), ("diffusion", 6, args.diffusion_seconds), ("diffusion", 50, args.diffusion_seconds)]:
+    pipelines = [("fast", 6, seconds), ("diffusion", 6, args.diffusion_seconds)]
+    if args.full:
+        pipelines.append(("diffusion", 50, args.diffusion_seconds))
+    for musecoder, steps, duration in pipelines:
         enhancer = MuseEnhance(model=model, musecoder=musecoder, steps=steps, device=str(device))
         clip = audio[:, : int(duration * rate)]
         add(f"whole pipeline, {musecoder}{'' if musecoder == 'fast' else f' {steps} steps'} (44.1 kHz stereo)", duration,
             lambda: enhancer(clip, rate), warmup=musecoder == "fast")
     if not args.skip_paper_loop:
-        clip16 = audio16[:, : max(PAPER_CHUNK, int(args.diffusion_seconds * 16000) // PAPER_CHUNK * PAPER_CHUNK)]
+        # The loop runs channel after channel, so stereo costs exactly twice mono; by default mono is timed and
+        # doubled (it is the slowest stage by far); --paper-loop-channels 2 times stereo outright.
+        channels = args.paper_loop_channels
+        clip16 = audio16[:channels, : max(PAPER_CHUNK, int(args.diffusion_seconds * 16000) // PAPER_CHUNK * PAPER_CHUNK)]
         paper_model = build("paper", device)  # the paper's system is paper-size, whatever --model is
-        add("paper's loop (paper-size model): 50 steps, one 47360-sample chunk at a time (2 ch)",
-            clip16.shape[1] / 16000, lambda: paper_loop(paper_model, clip16), warmup=False)
+        spent = timed(lambda: paper_loop(paper_model, clip16), device, warmup=False)
+        rtf = spent / (clip16.shape[1] / 16000) * (2 / channels)  # per second of stereo audio
+        rows.append(("paper's loop (paper-size model), 50 steps, one 47360-sample chunk at a time, stereo", rtf, 0))
+        print(f"  measured paper's loop: {spent:.1f} s for {clip16.shape[1] / 16000:.2f} s of {channels}-channel audio", file=sys.stderr)
     return rows
 
 
@@ -135,6 +143,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="audio length for the cheap stages")
     parser.add_argument("--diffusion-seconds", type=float, default=3.0, help="audio length for diffusion stages")
     parser.add_argument("--skip-paper-loop", action="store_true")
+    parser.add_argument("--paper-loop-channels", type=int, default=1, choices=(1, 2),
+                        help="channels the paper's loop really runs (stereo cost = 2× mono: it is sequential)")
+    parser.add_argument("--full", action="store_true", help="also time the whole pipeline at 50 diffusion steps")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
