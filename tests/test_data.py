@@ -58,7 +58,7 @@ def test_fluidsynth_render_is_mono_16k_and_loudness_normalised():
     fonts = [path for path, _ in SOUNDFONTS if path.suffix == ".sf2" and path.exists()]
     if not fonts:
         pytest.skip("no .sf2 soundfont installed (Debian: fluid-soundfont-gm)")
-    audio, transposition = render_clip(LINE, BY_NAME["clarinet"], fonts[0], random.Random(0))
+    audio, _ = render_clip(LINE, BY_NAME["clarinet"], fonts[0], random.Random(0))
     assert audio.ndim == 1 and 3.0 < len(audio) / 16000 < 12.0
     assert loudness_db(audio, 16000) == pytest.approx(TARGET_LOUDNESS_DB, abs=1.0)
 

@@ -1,8 +1,7 @@
 """Training end to end on the tiny preset and synthetic tones: every mode, resume, curves, export, registry."""
 
-import tomllib
-
 import pytest
+import tomllib
 import torch
 from click.testing import CliRunner
 
@@ -27,6 +26,7 @@ def trained(tmp_path_factory):
 
 def test_tiny_run_writes_checkpoint_curves_and_validation_audio(trained):
     assert (trained / "checkpoint.pt").exists() and (trained / "best.pt").exists()
+    assert {p.name for p in trained.glob("checkpoint-*.pt")} == {"checkpoint-2.pt", "checkpoint-4.pt"}
     assert (trained / "losses.png").stat().st_size > 0
     names = {line.split(",")[2] for line in (trained / "losses.csv").read_text().splitlines()[1:]}
     assert {"g_l1", "g_fast", "diffusion", "mel_l1_fast", "mel_l1_input"} <= names

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from ..config import CPU_SMALL, PAPER, Mel2MelConfig, ModelConfig, MusecoderConfig
 from .data import DataConfig
@@ -42,6 +43,7 @@ class OptimConfig:
     validate_every: int = 200
     checkpoint_every: int = 200
     validation_batches: int = 4
+    keep_every: int = 0  # also keep checkpoint-<step>.pt every this many steps (for `train average`); 0 = never
     reload_every: int = 0  # re-read the manifest every this many steps (while a render is still running)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 # Public-domain sources only: not the Essen collection nor Palestrina (their licences forbid derivatives).
 ABC_COLLECTIONS = ("oneills1850", "ryansMammoth", "airdsAirs")
 QUARTETS = ("beethoven", "haydn", "mozart/k155", "mozart/k156", "mozart/k458", "mozart/k80")
+LOG = logging.getLogger(__name__)
 SPLITS = (("train", 90), ("validation", 5), ("test", 5))  # percentages
 
 
@@ -68,7 +70,8 @@ def _abc_lines(collection: str) -> Iterator[Line]:
     for path in sorted((_corpus_root() / collection).glob("*.abc")):
         try:
             opus = converter.parse(path)
-        except Exception:  # a malformed book is skipped, not fatal: the corpus is large
+        except Exception as error:  # noqa: BLE001 — music21's parsers raise many types; one bad file is not fatal
+            LOG.warning("skipping %s: %s", path, error)
             continue
         scores = opus.scores if hasattr(opus, "scores") else [opus]  # a one-tune book parses to a Score
         for index, score in enumerate(scores):
@@ -85,7 +88,8 @@ def _score_lines(paths: list[Path], kind: str) -> Iterator[Line]:
     for path in paths:
         try:
             score = converter.parse(path)
-        except Exception:
+        except Exception as error:  # noqa: BLE001 — as above
+            LOG.warning("skipping %s: %s", path, error)
             continue
         work = str(path.relative_to(root).with_suffix(""))
         for index, part in enumerate(score.parts):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import soundfile as sf
@@ -23,7 +23,7 @@ class DataConfig:
     rirs: str = ""  # bank from `muse-fx data rirs`; "" = no reverb
     babble: str = ""  # bank from `muse-fx data babble`; "" = no babble noise
     segment_seconds: float = 1.536
-    degrade: DegradeConfig = DegradeConfig()
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
 
 
 class CleanClips:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime
-import tomllib
 from pathlib import Path
 
 import tomli_w
+import tomllib
 import torch
 
 from ..weights import save_model, sha256_of

@@ -135,6 +135,6 @@ def read_manifest(path: Path) -> list[Clip]:
     with open(path, newline="") as f:
         return [
             Clip(r["file"], r["work"], r["instrument"], int(r["program"]), r["soundfont"], int(r["transposition"]),
-                 r["split"], float(r["duration"]))  # fmt: skip
+                 r["split"], float(r["duration"]))
             for r in csv.DictReader(f)
         ]

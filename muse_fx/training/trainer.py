@@ -8,7 +8,6 @@ musecoder conditioned on mel2mel's output, both updated through the diffusion lo
 from __future__ import annotations
 
 import contextlib
-import random
 import time
 from pathlib import Path
 
@@ -44,7 +43,7 @@ class Trainer:
             torch.backends.cudnn.allow_tf32 = True
         self.model = MuseModel(config.model).to(self.device)
         self.discriminator = Discriminator(config.model.mel2mel).to(self.device)
-        adam = lambda params: torch.optim.Adam(params, lr=o.lr, betas=o.betas)  # noqa: E731
+        adam = lambda params: torch.optim.Adam(params, lr=o.lr, betas=o.betas)
         self.optimisers = {
             "mel2mel": adam(self.model.mel2mel.parameters()),
             "discriminator": adam(self.discriminator.parameters()),
@@ -218,6 +217,8 @@ class Trainer:
                 self._validate_and_save(log)
             elif self.step % o.checkpoint_every == 0:
                 save_checkpoint(self.run_dir / "checkpoint.pt", self.state())
+            if o.keep_every and self.step % o.keep_every == 0:
+                save_checkpoint(self.run_dir / f"checkpoint-{self.step}.pt", self.state())
 
     def _validate_and_save(self, log: callable) -> None:
         values = self.validate()
