@@ -85,6 +85,8 @@ def stage_rows(args, device: torch.device) -> list[tuple[str, float, float]]:
         mel = model.log_mel(audio16)
         add("mel2mel (16 kHz, 2 ch)", seconds, lambda: model.mel2mel(mel.unsqueeze(1)), 2)
         short = mel[..., : int(args.diffusion_seconds * 16000 / 256)]
+        warm = diffusion.schedule_for(model.config.musecoder, 6)  # a short warm-up instead of a full repeat
+        diffusion.sample(model.musecoder, short[..., :64], warm, [torch.Generator() for _ in range(short.shape[0])])
         for steps in (6, 50):
             schedule = diffusion.schedule_for(model.config.musecoder, steps)
             gens = lambda: [torch.Generator().manual_seed(i) for i in range(short.shape[0])]  # noqa: E731
