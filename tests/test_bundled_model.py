@@ -1,7 +1,6 @@
 """The bundled default model: it verifies, loads, and really cleans a noisy synthetic recording."""
 
 import numpy as np
-import pytest
 
 from muse_fx import MuseEnhance
 from muse_fx.registry import default_model_name, get_entry, list_models

@@ -1,7 +1,6 @@
 """`muse-fx` on good files and on every kind of bad input: one-line messages, nothing lost, batches go on."""
 
 import os
-import struct
 import sys
 
 import numpy as np
