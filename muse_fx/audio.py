@@ -80,3 +80,11 @@ def check_samples(array: np.ndarray) -> np.ndarray:
             "fix or trim it (e.g. np.nan_to_num) before enhancing"
         )
     return array.astype(np.float32, copy=False)
+
+
+def prepare(audio: np.ndarray, sample_rate: float, hint: Layout | None = None) -> tuple[Layout, np.ndarray, int]:
+    """Any accepted array and rate → (its layout, checked (channels, samples) float32, rate in whole Hz)."""
+    array = np.asarray(audio)
+    layout = detect_layout(array, hint)
+    rate = check_sample_rate(sample_rate)
+    return layout, np.ascontiguousarray(check_samples(layout.to_channels_first(array))), rate

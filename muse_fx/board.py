@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pedalboard
 
-from .audio import Layout, check_sample_rate, check_samples, detect_layout
+from .audio import Layout, prepare
 
 
 def is_native(plugin) -> bool:
@@ -103,14 +103,8 @@ class Pedalboard:
         self, input_array: np.ndarray, sample_rate: float, buffer_size: int = 8192, reset: bool = True
     ) -> np.ndarray:
         """Run every plugin in order on float audio shaped like pedalboard accepts; returns float32, same layout."""
-        array = np.asarray(input_array)
-        layout = detect_layout(array, hint=self._layout)
-        rate = check_sample_rate(sample_rate)
-        audio = check_samples(layout.to_channels_first(array))
-        for segment in self._segments():
-            audio = np.asarray(segment.process(audio, rate, buffer_size=buffer_size, reset=reset), dtype=np.float32)
-            if audio.ndim == 1:
-                audio = audio[np.newaxis, :]
+        layout, audio, rate = prepare(input_array, sample_rate, hint=self._layout)
+        audio = self._run(audio, rate, buffer_size, reset, progress=None)
         self._layout = None if reset else layout
         return layout.restore(audio)
 
@@ -118,16 +112,18 @@ class Pedalboard:
 
     def enhance(self, audio: np.ndarray, sample_rate: float, progress=None) -> np.ndarray:
         """Offline processing of a whole recording; `progress(done, total)` follows the muse_fx plugins' chunks."""
-        layout = detect_layout(np.asarray(audio))
-        rate = check_sample_rate(sample_rate)
-        signal = check_samples(layout.to_channels_first(np.asarray(audio)))
+        layout, signal, rate = prepare(audio, sample_rate)
+        return layout.restore(self._run(signal, rate, 8192, True, progress))
+
+    def _run(self, audio: np.ndarray, rate: int, buffer_size: int, reset: bool, progress) -> np.ndarray:
+        """(channels, samples) through every segment in order."""
         for segment in self._segments():
             if progress is not None and hasattr(segment, "enhance"):
-                signal = segment.enhance(signal, rate, progress=progress)
+                audio = segment.enhance(audio, rate, progress=progress)
             else:
-                signal = np.asarray(segment.process(signal, rate, reset=True), dtype=np.float32)
-            signal = signal[np.newaxis, :] if signal.ndim == 1 else signal
-        return layout.restore(signal)
+                audio = np.asarray(segment.process(audio, rate, buffer_size=buffer_size, reset=reset), dtype=np.float32)
+            audio = audio[np.newaxis, :] if audio.ndim == 1 else audio
+        return audio
 
 
 def _refuse_muse_plugins(method):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .audio import Layout, check_sample_rate, check_samples, detect_layout
+from .audio import Layout, prepare
 from .chunking import StreamingOverlapAdd
 from .devices import resolve_device
 from .errors import AudioInputError, ModelError
@@ -166,8 +166,8 @@ class MuseEnhance:
         self, audio: np.ndarray, sample_rate: float, progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
         """Enhance a whole recording at once. `progress(done, total)` counts chunks."""
-        layout = detect_layout(np.asarray(audio))
-        tensor, rate = self._prepare(audio, sample_rate, layout)
+        layout, samples, rate = prepare(audio, sample_rate)
+        tensor = torch.from_numpy(samples)
         if self.server:
             remote = self._enhance_remotely(tensor, rate)
             if remote is not None:
@@ -182,11 +182,6 @@ class MuseEnhance:
         enhanced = self._enhancer()(tensor, rate, report if progress else None)
         return layout.restore(enhanced.numpy())
 
-    def _prepare(self, audio: np.ndarray, sample_rate: float, layout: Layout) -> tuple[torch.Tensor, int]:
-        rate = check_sample_rate(sample_rate)
-        samples = check_samples(layout.to_channels_first(np.asarray(audio)))
-        return torch.from_numpy(np.ascontiguousarray(samples)), rate
-
     # -- pedalboard's Plugin protocol -------------------------------------------------------------------------
     def process(
         self, input_array: np.ndarray, sample_rate: float, buffer_size: int = 8192, reset: bool = True
@@ -200,8 +195,8 @@ class MuseEnhance:
             raise AudioInputError(
                 "streaming (reset=False) runs locally only; with server=… pass whole recordings (reset=True)"
             )
-        layout = detect_layout(array, hint=self._stream_layout)
-        tensor, rate = self._prepare(array, sample_rate, layout)
+        layout, samples, rate = prepare(array, sample_rate, hint=self._stream_layout)
+        tensor = torch.from_numpy(samples)
         if self._stream is None:
             self._stream = self._open_stream(tensor.shape[0], rate)
             self._stream_layout, self._stream_rate = layout, rate
