@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,20 +65,31 @@ def probe(path: Path) -> AudioInfo:
     return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
 
 
-def read_audio(path: Path, start: float = 0.0, duration: float | None = None) -> tuple[np.ndarray, AudioInfo]:
-    """(channels, samples) float32 and the file's info; `start`/`duration` in seconds select a part."""
-    info = probe(path)
+def span(path: Path, info: AudioInfo, start: float, duration: float | None) -> tuple[int, int]:
+    """`start`/`duration` seconds → (first frame, frame count) inside the file; a start past its end is an error."""
     first = int(round(start * info.sample_rate))
     if not 0 <= first < info.frames:
         raise AudioInputError(f"{path}: start {start:.3f} s lies outside the file (length {info.frames / info.sample_rate:.3f} s)")
-    count = -1 if duration is None else max(1, int(round(duration * info.sample_rate)))
+    count = info.frames - first if duration is None else max(1, int(round(duration * info.sample_rate)))
+    return first, min(count, info.frames - first)
+
+
+def read_blocks(path: Path, first: int, count: int, size: int) -> Iterator[np.ndarray]:
+    """(channels, n) float32 blocks of `count` frames from `first`; a read error mid-file names the file."""
     try:
-        data = soundfile.read(str(path), start=first, frames=count, dtype="float32", always_2d=True)[0]
+        with soundfile.SoundFile(str(path)) as f:
+            f.seek(first)
+            for block in f.blocks(blocksize=size, frames=count, dtype="float32", always_2d=True):
+                yield np.ascontiguousarray(block.T)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioInputError(f"{path}: reading failed part-way ({error}); the file is probably truncated or corrupt") from None
-    if data.shape[0] == 0:
-        raise AudioInputError(f"{path}: holds no audio in the requested range")
-    return np.ascontiguousarray(data.T), info
+
+
+def read_audio(path: Path, start: float = 0.0, duration: float | None = None) -> tuple[np.ndarray, AudioInfo]:
+    """(channels, samples) float32 and the file's info; `start`/`duration` in seconds select a part."""
+    info = probe(path)
+    first, count = span(path, info, start, duration)
+    return next(read_blocks(path, first, count, count)), info
 
 
 def output_format(path: Path, requested: str | None, fallback: str) -> str:

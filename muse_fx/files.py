@@ -8,7 +8,7 @@ same checks and the same guarantee that nothing the user had is lost. Files stre
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import numpy as np
 import soundfile
 
 from .atomic import atomic_path
-from .audio_io import AudioInfo, OutputError, check_writable, choose_subtype, output_format, probe
+from .audio_io import AudioInfo, OutputError, check_writable, choose_subtype, output_format, probe, read_blocks, span
 from .errors import AudioInputError
 
 CLIP_LEVEL = 0.999
@@ -53,35 +53,19 @@ def _plot_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".png")
 
 
-def _span(info: AudioInfo, source: Path, start: float, duration: float | None) -> tuple[int, int]:
-    first = int(round(start * info.sample_rate))
-    if not 0 <= first < info.frames:
-        raise AudioInputError(f"{source}: start {start:.3f} s lies outside the file (length {info.frames / info.sample_rate:.3f} s)")
-    count = info.frames - first if duration is None else max(1, int(round(duration * info.sample_rate)))
-    return first, min(count, info.frames - first)
-
-
-def _blocks(source: Path, first: int, count: int, size: int) -> Iterator[np.ndarray]:
-    """(channels, n) float32 blocks of the selected span; a read error mid-file names the file."""
+def _uses_server(plugin) -> bool:
+    """Whether `plugin`, or anything in it if it is a board, enhances on a server."""
+    if getattr(plugin, "server", None):
+        return True
     try:
-        with soundfile.SoundFile(str(source)) as f:
-            f.seek(first)
-            for block in f.blocks(blocksize=size, frames=count, dtype="float32", always_2d=True):
-                yield np.ascontiguousarray(block.T)
-    except (soundfile.LibsndfileError, RuntimeError) as error:
-        raise AudioInputError(f"{source}: reading failed part-way ({error}); the file is probably truncated or corrupt") from None
+        return any(_uses_server(inner) for inner in plugin)
+    except TypeError:  # not a board
+        return False
 
 
 def _streams(board) -> bool:
-    """Whether `board` follows pedalboard's streaming protocol locally (a server needs whole recordings)."""
-    if not (hasattr(board, "process") and hasattr(board, "reset")):
-        return False
-    if getattr(board, "server", None):
-        return False
-    try:
-        return all(_streams(plugin) or not hasattr(plugin, "server") for plugin in board)
-    except TypeError:  # not a board: a single plugin
-        return True
+    """Whether `board` can stream block by block (pedalboard's protocol); a server needs whole recordings."""
+    return hasattr(board, "process") and hasattr(board, "reset") and not _uses_server(board)
 
 
 def _processor(board, sample_rate: int) -> Callable[[np.ndarray, bool], np.ndarray]:
@@ -124,7 +108,7 @@ def enhance_file(
     check_writable(destination, overwrite, inputs={source})
     if plot:
         check_writable(_plot_path(destination), overwrite, inputs={source})
-    first, count = _span(info, source, start, duration)
+    first, count = span(source, info, start, duration)
     fmt = output_format(destination, fmt, info.format)
     subtype = choose_subtype(fmt, subtype, info.subtype)
     rate = info.sample_rate
@@ -148,7 +132,7 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
     size = int(BLOCK_SECONDS * info.sample_rate)
     done = 0
     with soundfile.SoundFile(str(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
-        for block in _blocks(source, first, count, size):
+        for block in read_blocks(source, first, count, size):
             if not np.all(np.isfinite(block)):
                 raise AudioInputError(f"{source}: contains NaN or infinite samples; the file is damaged — repair or re-export it")
             levels_in.update(block)
@@ -173,7 +157,7 @@ def _write_target(scratch: Path, destination: Path, info: AudioInfo, fmt: str, s
     gain = CLIP_LEVEL / levels_out.peak if integer and levels_out.peak > 1.0 else 1.0
     rate = info.sample_rate
     with atomic_path(destination) as tmp, soundfile.SoundFile(str(tmp), "w", rate, info.channels, subtype, format=fmt) as out:
-        for block in _blocks(scratch, 0, levels_out.samples // info.channels, int(BLOCK_SECONDS * rate)):
+        for block in read_blocks(scratch, 0, levels_out.samples // info.channels, int(BLOCK_SECONDS * rate)):
             out.write((np.zeros_like(block) if silent else block * gain).T)
 
 
@@ -198,6 +182,6 @@ def _plot(source: Path, first: int, count: int, destination: Path, rate: int) ->
     from .plot import save_spectrograms
 
     frames = min(count, int(PLOT_SECONDS * rate))
-    before = next(_blocks(source, first, frames, frames))
-    after = next(_blocks(destination, 0, frames, frames))
+    before = next(read_blocks(source, first, frames, frames))
+    after = next(read_blocks(destination, 0, frames, frames))
     save_spectrograms({"before": before, "after": after}, rate, _plot_path(destination), source.name)
