@@ -48,6 +48,10 @@ class Levels:
         self.clipped += int(np.count_nonzero(magnitude >= CLIP_LEVEL))
         self.samples += block.size
 
+    @property
+    def silent(self) -> bool:
+        return self.peak < SILENCE_LEVEL
+
 
 def _plot_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".png")
@@ -149,20 +153,23 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
     return levels_in, levels_out
 
 
+def _would_clip(levels_out: Levels, subtype: str) -> bool:
+    """Output above full scale clips in fixed-point formats; float formats store it as it is."""
+    return levels_out.peak > 1.0 and not subtype.startswith(("FLOAT", "DOUBLE"))
+
+
 def _write_target(scratch: Path, destination: Path, info: AudioInfo, fmt: str, subtype: str,
                   levels_in: Levels, levels_out: Levels) -> None:
     """The rendered float audio → the target format, atomically; silence stays exact, clipping is avoided."""
-    silent = levels_in.peak < SILENCE_LEVEL
-    integer = not subtype.startswith(("FLOAT", "DOUBLE"))
-    gain = CLIP_LEVEL / levels_out.peak if integer and levels_out.peak > 1.0 else 1.0
+    gain = CLIP_LEVEL / levels_out.peak if _would_clip(levels_out, subtype) else 1.0
     rate = info.sample_rate
     with atomic_path(destination) as tmp, soundfile.SoundFile(str(tmp), "w", rate, info.channels, subtype, format=fmt) as out:
         for block in read_blocks(scratch, 0, levels_out.samples // info.channels, int(BLOCK_SECONDS * rate)):
-            out.write((np.zeros_like(block) if silent else block * gain).T)
+            out.write((np.zeros_like(block) if levels_in.silent else block * gain).T)
 
 
 def _warnings(source: Path, destination: Path, levels_in: Levels, levels_out: Levels, subtype: str) -> list[str]:
-    if levels_in.peak < SILENCE_LEVEL:
+    if levels_in.silent:
         return [f"{source}: is silent (peak below −120 dBFS); wrote silence"]
     warnings = []
     if levels_in.clipped > 0.0005 * levels_in.samples:
@@ -170,7 +177,7 @@ def _warnings(source: Path, destination: Path, levels_in: Levels, levels_out: Le
             f"{source}: {levels_in.clipped} samples are clipped at full scale; muse-fx cleans noise and room but "
             "cannot rebuild clipped peaks — record with lower input gain if you can"
         )
-    if levels_out.peak > 1.0 and not subtype.startswith(("FLOAT", "DOUBLE")):
+    if _would_clip(levels_out, subtype):
         warnings.append(
             f"{destination}: output peaked at {levels_out.peak:.2f}; scaled down "
             f"{20 * np.log10(levels_out.peak / CLIP_LEVEL):.1f} dB to avoid clipping"

@@ -119,9 +119,8 @@ def describe(plugin) -> dict:
 def save_preset(board: Pedalboard, path: str | os.PathLike, description: str = "") -> Path:
     """Write `board` as a preset that `load_preset` reads back to an equivalent board (temp file, then rename)."""
     path = Path(path)
-    data = {"description": description, "plugin": [describe(p) for p in board]} if description else {
-        "plugin": [describe(p) for p in board]
-    }
+    data = {"description": description} if description else {}
+    data["plugin"] = [describe(p) for p in board]
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         tomli_w.dump(data, f)
     return path

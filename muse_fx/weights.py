@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .atomic import atomic_path
@@ -42,8 +42,6 @@ def _read(path: Path) -> tuple[dict[str, torch.Tensor], ModelConfig]:
     if not path.is_file():
         raise ModelError(f"model file {path} does not exist; check the path or reinstall muse_fx")
     try:
-        from safetensors import safe_open
-
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
         tensors = load_file(str(path))
