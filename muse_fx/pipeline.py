@@ -7,6 +7,7 @@ the chunks; every step is sample-aligned with the input, so the mix cannot comb-
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +40,12 @@ class Settings:
     batch_size: int = 4
 
 
+@functools.lru_cache(maxsize=16)
+def resampler(source: int, target: int, device: torch.device) -> torchaudio.transforms.Resample:
+    """Kaiser kernels take ~0.1 s to build: keep them across calls, plugins and server requests."""
+    return torchaudio.transforms.Resample(source, target, **KAISER_BEST).to(device)
+
+
 def chunk_layout(sample_rate: int) -> ChunkLayout:
     length = max(1, round(CHUNK_SECONDS * sample_rate))
     return ChunkLayout(length=length, hop=max(1, round(length * (1 - OVERLAP))))
@@ -51,14 +58,11 @@ class Enhancer:
         self.model = model
         self.settings = settings
         self.device = next(model.parameters()).device
-        self._resamplers: dict[tuple[int, int], torchaudio.transforms.Resample] = {}
 
     def _resample(self, audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
         if source == target:
             return audio
-        if (source, target) not in self._resamplers:
-            self._resamplers[(source, target)] = torchaudio.transforms.Resample(source, target, **KAISER_BEST).to(self.device)
-        return self._resamplers[(source, target)](audio)
+        return resampler(source, target, self.device)(audio)
 
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
         """(B, n) at the model rate → (B, n) enhanced."""
