@@ -16,13 +16,13 @@ from .errors import AudioInputError, ModelError
 from .parameters import check_mix, check_musecoder, check_seed, check_steps
 from .pipeline import Enhancer, Settings, chunk_layout
 from .registry import get_entry
-from .weights import load_model
+from .weights import load_model, names_a_file
 
 
 def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.Module = "default") -> str:
     """What the registry measured best for this model on this kind of device; otherwise diffusion where a GPU
     makes it fast enough and the fast path on CPU (see README, "Choosing a musecoder")."""
-    if isinstance(model, str) and not model.endswith(".safetensors"):
+    if isinstance(model, str) and not names_a_file(model):
         try:
             measured = get_entry(model).default_musecoder
         except ModelError:

@@ -85,11 +85,16 @@ def load_entry(entry: ModelEntry) -> MuseModel:
     return _build(entry.path, tensors, config)
 
 
+def names_a_file(model) -> bool:
+    """A path (or a string ending in .safetensors) rather than a registry name or a model object."""
+    return isinstance(model, os.PathLike) or (isinstance(model, str) and model.endswith(".safetensors"))
+
+
 def load_model(model: str | os.PathLike | MuseModel = "default", device: torch.device | str = "cpu") -> MuseModel:
     """A registry name, a path to a .safetensors file, or a model object → eval-mode model on `device`."""
     if isinstance(model, MuseModel):
         loaded = model
-    elif isinstance(model, os.PathLike) or str(model).endswith(".safetensors"):
+    elif names_a_file(model):
         path = Path(model)
         loaded = _build(path, *_read(path))
     else:

@@ -63,7 +63,8 @@ class SyntheticClips:
         return tone_sequence(samples / 16000 + 0.01, 16000, rng)[:samples]
 
 
-def _bank_items(path: str, key: str, split: str | None) -> tuple[list[torch.Tensor], list[float]]:
+def bank_items(path: str, key: str, split: str | None) -> tuple[list[torch.Tensor], list[float]]:
+    """A bank file's `key` items of one split (None: all), with their RT60s where the bank has them."""
     if not path:
         return [], []
     bank = torch.load(path, weights_only=False)
@@ -78,8 +79,8 @@ class Batches:
         self.samples = round(config.segment_seconds * sample_rate / hop) * hop
         self.sample_rate = sample_rate
         self.clips = CleanClips(Path(config.clean), split) if config.clean else SyntheticClips()
-        rirs, rt60 = _bank_items(config.rirs, "rirs", split)
-        babble, _ = _bank_items(config.babble, "utterances", None)  # pseudo-words: nothing to leak across splits
+        rirs, rt60 = bank_items(config.rirs, "rirs", split)
+        babble, _ = bank_items(config.babble, "utterances", None)  # pseudo-words: nothing to leak across splits
         self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble)
         self.rng = random.Random(seed)
 
