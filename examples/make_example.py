@@ -14,8 +14,8 @@ from pathlib import Path
 import soundfile as sf
 import torch
 
-from muse_fx.training.data import _bank_items
-from muse_fx.training.degrade.chain import Degrader
+from muse_fx.training.data import bank_items
+from muse_fx.training.degrade.chain import DegradeConfig, Degrader
 
 HERE = Path(__file__).parent
 SOURCE = "oneills1850_8__melody__alto_sax.flac"
@@ -25,9 +25,10 @@ START, SECONDS = 2.0, 10.0
 def main(clean_dir: str, rirs: str, babble: str, seed: int = 7) -> None:
     audio, rate = sf.read(str(Path(clean_dir) / SOURCE), dtype="float32")
     clean = torch.from_numpy(audio[int(START * rate) : int((START + SECONDS) * rate)])
-    rir_list, rt60 = _bank_items(rirs, "rirs", "test")
-    babble_list, _ = _bank_items(babble, "utterances", None)
-    degrader = Degrader(rate, rirs=rir_list, rt60=rt60, babble=babble_list)
+    rir_list, rt60 = bank_items(rirs, "rirs", "test")
+    babble_list, _ = bank_items(babble, "utterances", None)
+    # No clean-target floor: that training-only draw came after this example and would change every draw.
+    degrader = Degrader(rate, DegradeConfig(clean_floor_db=None), rirs=rir_list, rt60=rt60, babble=babble_list)
     rng = random.Random(seed)
     while True:  # redraw until the example shows the three problems the paper targets
         degraded, target, params = degrader(clean, rng)

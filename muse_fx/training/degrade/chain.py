@@ -23,7 +23,7 @@ class DegradeConfig:
 
     # Real "clean" recordings have a noise floor; renders have digital silence. Without one, the model learns
     # to gate every pause down to the log floor, which real references never reach.
-    clean_floor_db: tuple[float, float] = (-70.0, -40.0)  # noise-to-signal ratio of the floor added to both
+    clean_floor_db: tuple[float, float] | None = (-70.0, -40.0)  # NSR of the floor added to both; None: none
     p_reverb: float = 0.8
     p_noise: float = 0.9
     nsr_db: tuple[float, float] = (-30.0, -5.0)  # noise-to-signal ratio
@@ -65,9 +65,10 @@ class Degrader:
         """clean (samples,) → (degraded (samples,), target (samples,), params)."""
         c, sr = self.config, self.sample_rate
         params: dict = {}
-        floor, colour = noise.coloured(clean.shape[-1], sr, rng, clean.device)
-        params["clean_floor"] = {**colour, "nsr_db": round(rng.uniform(*c.clean_floor_db), 2)}
-        clean = noise.mix_at_snr(clean, floor, params["clean_floor"]["nsr_db"])
+        if c.clean_floor_db is not None:
+            floor, colour = noise.coloured(clean.shape[-1], sr, rng, clean.device)
+            params["clean_floor"] = {**colour, "nsr_db": round(rng.uniform(*c.clean_floor_db), 2)}
+            clean = noise.mix_at_snr(clean, floor, params["clean_floor"]["nsr_db"])
         audio = clean
         if self.rirs and rng.random() < c.p_reverb:
             index = rng.randrange(len(self.rirs))
