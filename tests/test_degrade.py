@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from muse_fx.training.degrade import eq, noise
-from muse_fx.training.degrade.chain import Degrader
+from muse_fx.training.degrade.chain import DegradeConfig, Degrader
 from muse_fx.training.degrade.rooms import convolve_aligned
 from muse_fx.training.loudness import loudness_db
 from muse_fx.training.synthetic import tone_sequence
@@ -72,9 +72,16 @@ def test_chain_returns_a_level_matched_aligned_pair_and_its_parameters(clean):
         if degraded.abs().max() < 1.0 and target.abs().max() < 1.0:  # not peak-limited: same loudness
             assert loudness_db(degraded, SR) == pytest.approx(params["level_db"], abs=0.1)
             assert loudness_db(target, SR) == pytest.approx(params["level_db"], abs=0.1)
-        # The target is the clean signal (plus a faint floor ≤ -40 dB), only rescaled.
+        # The target is the clean signal, only rescaled.
         assert torch.corrcoef(torch.stack([target, clean]))[0, 1] > 0.999
-        assert -70 <= params["clean_floor"]["nsr_db"] <= -40
+        assert "clean_floor" not in params
+
+
+def test_an_optional_clean_floor_goes_under_both_signals_at_its_drawn_level(clean):
+    degrader = Degrader(SR, DegradeConfig(clean_floor_db=(-70.0, -40.0), p_noise=0.0, p_reverb=0.0))
+    degraded, target, params = degrader(clean, random.Random(3))
+    assert -70 <= params["clean_floor"]["nsr_db"] <= -40
+    assert torch.corrcoef(torch.stack([target, clean]))[0, 1] > 0.999
 
 
 def test_chain_is_reproducible_from_its_seed(clean):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 # Public-domain sources only: not the Essen collection nor Palestrina (their licences forbid derivatives).
 ABC_COLLECTIONS = ("oneills1850", "ryansMammoth", "airdsAirs")
-QUARTETS = ("beethoven", "haydn", "mozart/k155", "mozart/k156", "mozart/k458", "mozart/k80")
+QUARTETS = {"beethoven": ("beethoven",), "haydn": ("haydn",), "mozart": ("mozart/k155", "mozart/k156", "mozart/k458", "mozart/k80")}
 LOG = logging.getLogger(__name__)
 SPLITS = (("train", 90), ("validation", 5), ("test", 5))  # percentages
 
@@ -103,13 +103,20 @@ def _chorale_lines() -> Iterator[Line]:
 
 
 def _quartet_lines() -> Iterator[Line]:
+    """Composers take turns, so a render stopped by its hour budget has Haydn and Mozart too, not only Beethoven."""
     root = _corpus_root()
-    paths = sorted(p for q in QUARTETS for p in (root / q).rglob("*.mxl") if "k545" not in str(p))
-    return _score_lines(paths, "quartet")
+    composers = [
+        _score_lines(sorted(p for folder in folders for p in (root / folder).rglob("*.mxl")), "quartet")
+        for folders in QUARTETS.values()
+    ]
+    return _interleave(composers)
+
+
+def _interleave(sources: list[Iterator[Line]]) -> Iterator[Line]:
+    for batch in itertools.zip_longest(*sources):
+        yield from (line for line in batch if line is not None)
 
 
 def lines() -> Iterator[Line]:
     """Every line, interleaved across sources so a partial render is already varied."""
-    sources = [_abc_lines(c) for c in ABC_COLLECTIONS] + [_chorale_lines(), _quartet_lines()]
-    for batch in itertools.zip_longest(*sources):
-        yield from (line for line in batch if line is not None)
+    return _interleave([_abc_lines(c) for c in ABC_COLLECTIONS] + [_chorale_lines(), _quartet_lines()])

@@ -21,9 +21,10 @@ from .rooms import convolve_aligned
 class DegradeConfig:
     """Probabilities and ranges of each draw; the defaults follow the paper plus the extras it lacked."""
 
-    # Real "clean" recordings have a noise floor; renders have digital silence. Without one, the model learns
-    # to gate every pause down to the log floor, which real references never reach.
-    clean_floor_db: tuple[float, float] | None = (-70.0, -40.0)  # NSR of the floor added to both; None: none
+    # Real "clean" recordings have a noise floor; renders have digital silence. A faint floor added to both
+    # (e.g. (-70, -40) dB NSR) would stop mel2mel gating pauses to the log floor, but it also teaches the
+    # musecoder to hiss, and no shipped model was trained with it: off until a run measures it.
+    clean_floor_db: tuple[float, float] | None = None  # NSR of the floor added to clean and degraded
     p_reverb: float = 0.8
     p_noise: float = 0.9
     nsr_db: tuple[float, float] = (-30.0, -5.0)  # noise-to-signal ratio
