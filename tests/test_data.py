@@ -1,9 +1,13 @@
-"""Clean-data building: MIDI writing, humanised performances, splits by work, renders and banks (tools permitting)."""
+"""Clean-data building: MIDI writing, humanised performances, splits by work, renders and banks (tools permitting),
+and held-out evaluation pairs."""
 
+import csv
+import json
 import random
 import shutil
 
 import pytest
+import soundfile as sf
 import torch
 from click.testing import CliRunner
 
@@ -13,6 +17,8 @@ from muse_fx.training.instruments import BY_NAME, INSTRUMENTS
 from muse_fx.training.loudness import loudness_db, normalise
 from muse_fx.training.midi import midi_bytes
 from muse_fx.training.performance import perform
+from muse_fx.training.render import MANIFEST_FIELDS
+from muse_fx.training.synthetic import tone_sequence
 
 LINE = Line("test/1", "melody", "tune", tuple(Note(i * 0.5, 0.5, (60 + (i * 5) % 14,)) for i in range(16)))
 
@@ -80,3 +86,36 @@ def test_rir_bank_cli_measures_rt60(tmp_path):
     bank = torch.load(out, weights_only=False)
     assert len(bank["rirs"]) == 2 and all(0.05 < t < 5 for t in bank["rt60"])
     assert set(bank["split"]) <= {"train", "validation", "test"}
+
+
+def _tiny_corpus(folder, splits=("train", "test")):
+    folder.mkdir()
+    with open(folder / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        for i, split in enumerate(splits):
+            sf.write(folder / f"{split}.flac", tone_sequence(4.0, 16000, random.Random(i)).numpy(), 16000)
+            writer.writerow(dict(file=f"{split}.flac", work=f"w{i}", instrument="flute", program=73, soundfont="x",
+                                 transposition=0, split=split, duration=4.0))  # fmt: skip
+
+
+def test_pairs_cli_writes_reproducible_held_out_pairs_that_eval_reads(tmp_path):
+    _tiny_corpus(tmp_path / "clean")
+    runs = []
+    for name in ("a", "b"):
+        args = ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / name), "--count", "3", "--seconds", "1"]
+        result = CliRunner().invoke(data, args)
+        assert result.exit_code == 0, result.output
+        runs.append(sorted(p.name for p in (tmp_path / name).iterdir()))
+    assert runs[0] == runs[1] == sorted(f"test-{i:04d}{s}" for i in range(3) for s in ("_aug.wav", "_clean.wav", ".json"))
+    degraded, rate = sf.read(tmp_path / "a" / "test-0000_aug.wav")
+    clean, _ = sf.read(tmp_path / "a" / "test-0000_clean.wav")
+    assert rate == 16000 and len(degraded) == len(clean) == 16000 and not (degraded == clean).all()
+    assert (degraded == sf.read(tmp_path / "b" / "test-0000_aug.wav")[0]).all()
+    assert "level_db" in json.loads((tmp_path / "a" / "test-0000.json").read_text())
+
+
+def test_pairs_cli_says_what_to_do_when_the_split_is_empty(tmp_path):
+    _tiny_corpus(tmp_path / "clean", splits=("train",))
+    result = CliRunner().invoke(data, ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "no test clips" in result.output and "render more hours" in result.output

@@ -1,4 +1,5 @@
-"""`muse-fx data …`: build the training data — clean renders, the room-impulse-response bank, the babble bank."""
+"""`muse-fx data …`: build the training data — clean renders, the room-impulse-response and babble banks — and
+held-out evaluation pairs."""
 
 from __future__ import annotations
 
@@ -68,3 +69,30 @@ def babble(out: Path, count: int, sample_rate: int, seed: int) -> None:
     torch.save(bank, out)
     seconds = sum(len(u) for u in bank["utterances"]) / sample_rate
     click.echo(f"{count} utterances ({seconds:.0f} s) → {out}")
+
+
+@data.command()
+@click.option("--clean", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Folder from `muse-fx data render` (with manifest.csv).")
+@click.option("--rirs", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Bank from `data rirs`.")
+@click.option("--babble", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Bank from `data babble`.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the pairs.")
+@click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
+@click.option("--count", type=int, default=30, show_default=True)
+@click.option("--seconds", type=float, default=3.0, show_default=True, help="Length of each pair.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def pairs(clean: Path, rirs: Path | None, babble: Path | None, out: Path, split: str, count: int, seconds: float,
+          seed: int) -> None:  # fmt: skip
+    """Write degraded/clean pairs of a held-out split (works and rooms never seen in training) for `muse-fx eval`."""
+    from tqdm import tqdm
+
+    from muse_fx.training.data import DataConfig
+    from muse_fx.training.pairs import write_pairs
+
+    config = DataConfig(clean=str(clean), rirs=str(rirs or ""), babble=str(babble or ""), segment_seconds=seconds)
+    try:
+        with tqdm(total=count, unit="pair", desc=f"{split} pairs") as bar:
+            write_pairs(out, config, split, count, seed, progress=bar.update)
+    except FileNotFoundError as error:
+        raise click.ClickException(f"{error}; render more hours so that the {split} split has works") from None
+    click.echo(f"{count} {split} pairs → {out}; score them with: muse-fx eval {out}")
