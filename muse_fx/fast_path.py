@@ -1,7 +1,8 @@
 """The fast musecoder: the enhanced mel used as a time-frequency gain on the input's own STFT.
 
 No waveform-rate network runs, so it is ~100× cheaper than diffusion; it keeps the input's phase, which makes it
-faithful to the performance but unable to undo smearing that lives in the phase (heavy reverb).
+faithful to the performance but unable to undo smearing that lives in the phase (heavy reverb). The same gain,
+applied to the diffusion musecoder's output, pulls its envelope onto the enhanced mel (`match_mel`).
 """
 
 from __future__ import annotations
@@ -41,3 +42,15 @@ def apply_mel_gain(
     max_log2 = MAX_BOOST_DB / 20.0 * 3.321928  # dB → log2 of magnitude
     magnitude_gain = torch.exp2((0.5 * log2_power_gain).clamp(max=max_log2))
     return torch.istft(spec * magnitude_gain, config.n_fft, config.hop_length, window=window, length=audio.shape[-1])
+
+
+def match_mel(audio: torch.Tensor, target: torch.Tensor, log_mel: LogMel, passes: int) -> torch.Tensor:
+    """audio (B, samples) → the same waveform with its log-mel pulled onto `target` (B, n_mels, frames).
+
+    A vocoder renders its conditioning mel only approximately: an undertrained one adds broadband hiss where
+    the mel says silence. Each pass is a mel gain that keeps the vocoder's phase and fine structure; STFT overlap
+    leaves part of the correction undone, so a few passes converge further (cf. Griffin–Lim's iterations).
+    """
+    for _ in range(passes):
+        audio = apply_mel_gain(audio, log_mel(audio), target, log_mel)
+    return audio
