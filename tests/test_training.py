@@ -1,7 +1,9 @@
 """Training end to end on the tiny preset and synthetic tones: every mode, resume, curves, export, registry."""
 
-import pytest
 import tomllib
+
+import pytest
+import tomli_w
 import torch
 from click.testing import CliRunner
 
@@ -100,6 +102,19 @@ def test_export_joins_mel2mel_and_musecoder_from_two_runs(trained, tmp_path):
     state = model.state_dict()
     assert torch.equal(state["musecoder.input_projection.weight"], other["musecoder.input_projection.weight"])
     assert torch.equal(state["mel2mel.net.1.weight"], own["mel2mel.net.1.weight"])
+
+
+def test_re_export_keeps_the_measured_default_musecoder_of_the_entry_it_replaces(trained, tmp_path):
+    args = [str(trained / "checkpoint.pt"), "--name", "m", "--out-dir", str(tmp_path)]
+    assert CliRunner().invoke(train, ["export", *args, "--version", "0.1"]).exit_code == 0
+    registry = tmp_path / "registry.toml"
+    data = tomllib.loads(registry.read_text())
+    data["model"][0]["default_musecoder"] = {"cpu": "fast"}
+    registry.write_text(tomli_w.dumps(data))
+    result = CliRunner().invoke(train, ["export", *args, "--version", "0.2"])
+    assert result.exit_code == 0 and "kept the previous m entry's default_musecoder" in result.output
+    (entry,) = tomllib.loads(registry.read_text())["model"]
+    assert entry["version"] == "0.2" and entry["default_musecoder"] == {"cpu": "fast"}
 
 
 def test_average_of_checkpoints_is_the_mean_of_their_weights(trained, tmp_path):

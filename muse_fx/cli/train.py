@@ -86,5 +86,8 @@ def export(checkpoint: Path, name: str, version: str, fp16: bool, out_dir: Path 
     entry = export_checkpoint(checkpoint, folder, name, version, fp16, recipe, hardware, card, musecoder_from)
     click.echo(entry_toml(entry))
     if write_registry:
-        add_to_registry(folder / "registry.toml", entry, make_default)
+        written = add_to_registry(folder / "registry.toml", entry, make_default)
         click.echo(f"registered {name} {version} in {folder / 'registry.toml'}")
+        if "default_musecoder" in written:
+            click.echo(f"kept the previous {name} entry's default_musecoder {written['default_musecoder']}; "
+                       "edit registry.toml if these weights measure differently")  # fmt: skip

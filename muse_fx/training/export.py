@@ -52,9 +52,17 @@ def entry_toml(entry: dict) -> str:
     return tomli_w.dumps({"model": [entry]})
 
 
-def add_to_registry(registry: Path, entry: dict, make_default: bool) -> None:
-    """Replace any entry of the same name, keep the others; set `default` when asked or when none is set."""
+def add_to_registry(registry: Path, entry: dict, make_default: bool) -> dict:
+    """Replace any entry of the same name, keep the others; set `default` when asked or when none is set.
+
+    A replaced entry's `default_musecoder` (the per-device choice measured for the model) carries over unless
+    the new entry sets its own. Returns the entry as written.
+    """
     data = tomllib.loads(registry.read_text()) if registry.exists() else {}
+    replaced = next((m for m in data.get("model", []) if m["name"] == entry["name"]), {})
+    if "default_musecoder" in replaced:
+        entry = {"default_musecoder": replaced["default_musecoder"], **entry}
     models = [m for m in data.get("model", []) if m["name"] != entry["name"]] + [entry]
     default = entry["name"] if make_default or "default" not in data else data["default"]
     registry.write_text(tomli_w.dumps({"default": default, "model": models}))
+    return entry
