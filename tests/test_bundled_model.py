@@ -1,6 +1,7 @@
 """The bundled default model: it verifies, loads, and really cleans a noisy synthetic recording."""
 
 import numpy as np
+import pytest
 
 from muse_fx import MuseEnhance
 from muse_fx.registry import default_model_name, get_entry, list_models
@@ -39,16 +40,9 @@ def log_spec_l1(a, b):
     return float(np.mean(np.abs(spec(a) - spec(b))))
 
 
-def test_default_model_moves_noisy_audio_towards_clean():
-    clean, noisy = tone_in_noise()
-    enhanced = MuseEnhance(musecoder="fast", device="cpu")(noisy, RATE)
-    assert enhanced.shape == noisy.shape
-    assert log_spec_l1(enhanced, clean) < log_spec_l1(noisy, clean)
-
-
-def test_default_model_vocodes_with_diffusion():
-    """The CPU-trained musecoder is not yet better than its input (see the model card); it must still vocode."""
-    clean, noisy = tone_in_noise(seconds=1.0)
-    enhanced = MuseEnhance(musecoder="diffusion", device="cpu")(noisy, RATE)
+@pytest.mark.parametrize("musecoder, seconds", [("fast", 3.0), ("diffusion", 1.0)])
+def test_default_model_moves_noisy_audio_towards_clean(musecoder, seconds):
+    clean, noisy = tone_in_noise(seconds=seconds)
+    enhanced = MuseEnhance(musecoder=musecoder, device="cpu")(noisy, RATE)
     assert enhanced.shape == noisy.shape and np.all(np.abs(enhanced) <= 1.0)
-    assert np.corrcoef(np.abs(np.fft.rfft(enhanced)), np.abs(np.fft.rfft(clean)))[0, 1] > 0.1
+    assert log_spec_l1(enhanced, clean) < 0.7 * log_spec_l1(noisy, clean)  # measured: 0.45 fast, 0.53 diffusion
