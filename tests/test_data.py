@@ -103,11 +103,13 @@ def test_pairs_cli_writes_reproducible_held_out_pairs_that_eval_reads(tmp_path):
     _tiny_corpus(tmp_path / "clean")
     runs = []
     for name in ("a", "b"):
-        args = ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / name), "--count", "3", "--seconds", "1"]
+        args = ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / name),
+                "--count", "3", "--seconds", "1"]  # fmt: skip
         result = CliRunner().invoke(data, args)
         assert result.exit_code == 0, result.output
         runs.append(sorted(p.name for p in (tmp_path / name).iterdir()))
-    assert runs[0] == runs[1] == sorted(f"test-{i:04d}{s}" for i in range(3) for s in ("_aug.wav", "_clean.wav", ".json"))
+    expected = sorted(f"test-{i:04d}{suffix}" for i in range(3) for suffix in ("_aug.wav", "_clean.wav", ".json"))
+    assert runs[0] == runs[1] == expected
     degraded, rate = sf.read(tmp_path / "a" / "test-0000_aug.wav")
     clean, _ = sf.read(tmp_path / "a" / "test-0000_clean.wav")
     assert rate == 16000 and len(degraded) == len(clean) == 16000 and not (degraded == clean).all()

@@ -3,6 +3,7 @@ held-out evaluation pairs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -32,6 +33,22 @@ def render(out: Path, hours: float, seed: int, soundfonts: tuple[Path, ...]) -> 
     click.echo(f"{len(clips)} clips, {hours_done:.2f} h in {out / 'manifest.csv'}")
 
 
+def _write_bank(
+    out: Path, build: Callable[..., dict], count: int, sample_rate: int, seed: int, desc: str, unit: str
+) -> dict:
+    """`build(count, sample_rate, seed, progress=…)` under a progress bar, then saved atomically (no half file)."""
+    import torch
+    from tqdm import tqdm
+
+    from muse_fx.atomic import atomic_path
+
+    with tqdm(total=count, unit=unit, desc=desc) as bar:
+        bank = build(count, sample_rate, seed, progress=lambda: bar.update())
+    with atomic_path(out) as tmp:
+        torch.save(bank, tmp)
+    return bank
+
+
 @data.command()
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Bank file to write (.pt).")
 @click.option("--count", type=int, default=200, show_default=True)
@@ -39,14 +56,9 @@ def render(out: Path, hours: float, seed: int, soundfonts: tuple[Path, ...]) -> 
 @click.option("--seed", type=int, default=0, show_default=True)
 def rirs(out: Path, count: int, sample_rate: int, seed: int) -> None:
     """Simulate a bank of room impulse responses (pyroomacoustics), each tagged with its measured RT60."""
-    import torch
-    from tqdm import tqdm
-
     from muse_fx.training.degrade.rooms import build_bank
 
-    with tqdm(total=count, unit="rir", desc="rooms") as bar:
-        bank = build_bank(count, sample_rate, seed, progress=lambda: bar.update())
-    torch.save(bank, out)
+    bank = _write_bank(out, build_bank, count, sample_rate, seed, desc="rooms", unit="rir")
     rt60 = sorted(bank["rt60"])
     splits = {s: bank["split"].count(s) for s in sorted(set(bank["split"]))}
     click.echo(f"{count} RIRs → {out}; measured RT60 {rt60[0]:.2f}–{rt60[-1]:.2f} s; splits {splits}")
@@ -59,14 +71,9 @@ def rirs(out: Path, count: int, sample_rate: int, seed: int) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 def babble(out: Path, count: int, sample_rate: int, seed: int) -> None:
     """Speak a bank of pseudo-word utterances with espeak-ng, mixed into babble noise at training time."""
-    import torch
-    from tqdm import tqdm
-
     from muse_fx.training.degrade.babble import build_bank
 
-    with tqdm(total=count, unit="utterance", desc="babble") as bar:
-        bank = build_bank(count, sample_rate, seed, progress=lambda: bar.update())
-    torch.save(bank, out)
+    bank = _write_bank(out, build_bank, count, sample_rate, seed, desc="babble", unit="utterance")
     seconds = sum(len(u) for u in bank["utterances"]) / sample_rate
     click.echo(f"{count} utterances ({seconds:.0f} s) → {out}")
 

@@ -14,7 +14,11 @@ from pathlib import Path
 
 # Public-domain sources only: not the Essen collection nor Palestrina (their licences forbid derivatives).
 ABC_COLLECTIONS = ("oneills1850", "ryansMammoth", "airdsAirs")
-QUARTETS = {"beethoven": ("beethoven",), "haydn": ("haydn",), "mozart": ("mozart/k155", "mozart/k156", "mozart/k458", "mozart/k80")}
+QUARTETS = {  # composer → corpus folders
+    "beethoven": ("beethoven",),
+    "haydn": ("haydn",),
+    "mozart": ("mozart/k155", "mozart/k156", "mozart/k458", "mozart/k80"),
+}
 LOG = logging.getLogger(__name__)
 SPLITS = (("train", 90), ("validation", 5), ("test", 5))  # percentages
 

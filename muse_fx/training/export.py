@@ -9,6 +9,7 @@ import tomli_w
 import tomllib
 import torch
 
+from ..atomic import atomic_path
 from ..weights import save_model, sha256_of
 from .checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -64,5 +65,6 @@ def add_to_registry(registry: Path, entry: dict, make_default: bool) -> dict:
         entry = {"default_musecoder": replaced["default_musecoder"], **entry}
     models = [m for m in data.get("model", []) if m["name"] != entry["name"]] + [entry]
     default = entry["name"] if make_default or "default" not in data else data["default"]
-    registry.write_text(tomli_w.dumps({"default": default, "model": models}))
+    with atomic_path(registry) as tmp:  # the registry ships with the package: never leave it half-written
+        tmp.write_text(tomli_w.dumps({"default": default, "model": models}))
     return entry
