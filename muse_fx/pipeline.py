@@ -7,13 +7,13 @@ match) → resample back → recombine the band above the model's Nyquist from t
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import soxr
 import torch
 import torch.nn.functional as F
-import torchaudio
 
 from . import diffusion
 from .bandsplit import recombine_high_band
@@ -25,10 +25,8 @@ from .model import MuseModel
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
-# librosa's "kaiser_best": flat to 0.9 × Nyquist, so the band crossover (bandsplit.py) meets an unattenuated model band.
-KAISER_BEST = dict(
-    lowpass_filter_width=64, rolloff=0.9475937167399596, resampling_method="sinc_interp_kaiser", beta=14.769656459379492
-)
+# soxr's very high quality: flat to 0.91 × Nyquist, so the band crossover (bandsplit.py) meets an unattenuated model band.
+RESAMPLE_QUALITY = "VHQ"
 
 
 @dataclass(frozen=True)
@@ -41,10 +39,18 @@ class Settings:
     batch_size: int = 4
 
 
-@functools.lru_cache(maxsize=16)
-def resampler(source: int, target: int, device: torch.device) -> torchaudio.transforms.Resample:
-    """Kaiser kernels take ~0.1 s to build: keep them across calls, plugins and server requests."""
-    return torchaudio.transforms.Resample(source, target, **KAISER_BEST).to(device)
+def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
+    """(B, n) → (B, ceil(n · target / source)), sample-aligned with the input, on the input's device.
+
+    soxr handles any ratio in bounded memory and time; a polyphase kernel for the reduced ratio (8001 → 16000 Hz
+    has no common factor) would take gigabytes. Trailing zeros let soxr's output reach the ceiling length.
+    """
+    if source == target:
+        return audio
+    length = -(-audio.shape[-1] * target // source)
+    frames = F.pad(audio, (0, -(-source // target) + 1)).T.contiguous().cpu().numpy()  # (samples, B): B channels
+    out = soxr.resample(frames, source, target, quality=RESAMPLE_QUALITY)[:length]
+    return torch.from_numpy(np.ascontiguousarray(out.T)).to(audio.device)
 
 
 def chunk_layout(sample_rate: int) -> ChunkLayout:
@@ -59,11 +65,6 @@ class Enhancer:
         self.model = model
         self.settings = settings
         self.device = next(model.parameters()).device
-
-    def _resample(self, audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
-        if source == target:
-            return audio
-        return resampler(source, target, self.device)(audio)
 
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
         """(B, n) at the model rate → (B, n) enhanced."""
@@ -85,7 +86,7 @@ class Enhancer:
         """(B, L) chunks at `sample_rate` with their chunk indices (they seed diffusion) → (B, L)."""
         dry = chunks.to(self.device, torch.float32)
         model_rate = self.model.sample_rate
-        wet = self._resample(self._at_model_rate(self._resample(dry, sample_rate, model_rate), indices), model_rate, sample_rate)
+        wet = resample(self._at_model_rate(resample(dry, sample_rate, model_rate), indices), model_rate, sample_rate)
         wet = wet[..., : dry.shape[-1]]
         if self.settings.full_band and sample_rate > model_rate:
             wet = recombine_high_band(dry, wet, sample_rate, model_rate)

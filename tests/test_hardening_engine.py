@@ -1,0 +1,57 @@
+"""Issue 11, server and engine: odd sample rates, huge seeds, the Python floor, broken WAVs on every path."""
+
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from packaging.specifiers import SpecifierSet
+
+from muse_fx import MuseEnhance
+from muse_fx.pipeline import resample
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PEAK_RSS = textwrap.dedent(
+    """
+    import resource, sys
+    import numpy as np
+    from muse_fx import MuseEnhance
+    rate = int(sys.argv[2])
+    MuseEnhance(model=sys.argv[1], device="cpu")(np.zeros(24003, np.float32), rate)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """
+)
+
+
+def peak_rss_kib(model_path: Path, rate: int) -> int:
+    """Peak RSS of a fresh process that enhances 24003 samples of silence at `rate` (the issue's reproduction)."""
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, str(model_path), str(rate)],
+                          capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+    return int(done.stdout.split()[-1])
+
+
+def test_a_rate_with_no_common_factor_costs_no_more_memory(tiny_model_path):
+    # 8001 Hz and the 16 kHz model share no factor: a polyphase kernel for that ratio took 5.2 GB.
+    assert peak_rss_kib(tiny_model_path, 8001) < 1.2 * peak_rss_kib(tiny_model_path, 8000)
+
+
+@pytest.mark.parametrize("rate", [4000, 4001, 8001, 44056, 44101, 47952, 767999, 768000])
+def test_every_accepted_rate_round_trips(tiny_model_path, rate):
+    audio = (np.random.default_rng(0).standard_normal((2, rate // 10)) * 0.1).astype(np.float32)
+    out = MuseEnhance(model=tiny_model_path, device="cpu")(audio, rate)
+    assert out.shape == audio.shape and np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("source, target", [(44100, 16000), (16000, 44100), (8001, 16000), (16000, 8001)])
+def test_resampled_lengths_are_the_ceiling_and_a_tone_keeps_its_level(source, target):
+    for length in (0, 1, 2, 3, 100, 47105):
+        assert resample(torch.zeros(3, length), source, target).shape == (3, -(-length * target // source))
+    # 0.9 × the lower Nyquist: inside the band the crossover (bandsplit.py) takes from the model
+    tone = torch.sin(2 * torch.pi * 0.45 * min(source, target) * torch.arange(source) / source).unsqueeze(0)
+    level = resample(tone, source, target)[0, target // 10 : -target // 10].square().mean().sqrt()
+    assert abs(20 * torch.log10(level * 2**0.5)) < 0.05  # dB
