@@ -53,6 +53,12 @@ def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(out.T)).to(audio.device)
 
 
+def chunk_seed(seed: int, index: int) -> int:
+    """Chunk `index`'s diffusion seed: (seed, index) mixed into 64 bits, so any seed is valid and no two pairs
+    share noise (a linear formula overflowed torch's 64-bit seed for large seeds)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
+
+
 def chunk_layout(sample_rate: int) -> ChunkLayout:
     length = max(1, round(CHUNK_SECONDS * sample_rate))
     return ChunkLayout(length=length, hop=max(1, round(length * (1 - OVERLAP))))
@@ -77,7 +83,7 @@ class Enhancer:
             out = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel)
         else:
             schedule = diffusion.schedule_for(self.model.config.musecoder, self.settings.steps)
-            generators = [torch.Generator().manual_seed(self.settings.seed * 1_000_003 + i) for i in indices]
+            generators = [torch.Generator().manual_seed(chunk_seed(self.settings.seed, i)) for i in indices]
             out = diffusion.sample(self.model.musecoder, enhanced, schedule, generators)
             out = match_mel(out, enhanced, self.model.log_mel, MEL_MATCH_PASSES)
         return out[..., :n]

@@ -3,16 +3,18 @@
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
-from packaging.specifiers import SpecifierSet
+from click.testing import CliRunner
 
 from muse_fx import MuseEnhance
-from muse_fx.pipeline import resample
+from muse_fx.cli import main
+from muse_fx.parameters import MAX_SEED
+from muse_fx.pipeline import chunk_seed, resample
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,3 +57,39 @@ def test_resampled_lengths_are_the_ceiling_and_a_tone_keeps_its_level(source, ta
     tone = torch.sin(2 * torch.pi * 0.45 * min(source, target) * torch.arange(source) / source).unsqueeze(0)
     level = resample(tone, source, target)[0, target // 10 : -target // 10].square().mean().sqrt()
     assert abs(20 * torch.log10(level * 2**0.5)) < 0.05  # dB
+
+
+def write_noise(path: Path, seconds: float = 0.5, rate: int = 16000) -> Path:
+    sf.write(str(path), np.random.default_rng(0).standard_normal(int(seconds * rate)) * 0.1, rate)
+    return path
+
+
+def enhance_cli(tiny_model_path: Path, *args: str):
+    return CliRunner().invoke(main, ["enhance", *args, "--model", str(tiny_model_path)])
+
+
+def test_a_huge_seed_runs_diffusion_from_the_cli(tiny_model_path, tmp_path):
+    source = write_noise(tmp_path / "x.wav")
+    result = enhance_cli(tiny_model_path, str(source), "-o", str(tmp_path / "y.wav"), "--musecoder", "diffusion",
+                         "--seed", "20000000000000")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert np.all(np.isfinite(sf.read(str(tmp_path / "y.wav"))[0]))
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**63)])
+def test_a_seed_out_of_range_is_refused_by_the_cli(tiny_model_path, tmp_path, seed):
+    source = write_noise(tmp_path / "x.wav")
+    result = enhance_cli(tiny_model_path, str(source), "-o", str(tmp_path / "y.wav"), "--seed", seed)
+    assert result.exit_code == 2 and f"{seed} is not in the range 0<=x<={2**63 - 1}" in result.output
+    assert not (tmp_path / "y.wav").exists()
+
+
+def test_chunk_seeds_are_64_bit_and_distinct():
+    seeds = {chunk_seed(seed, index) for seed in (0, 1, 20000000000000, MAX_SEED) for index in range(100)}
+    assert len(seeds) == 400 and all(0 <= s < 2**64 for s in seeds)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 1.5])
+def test_a_seed_out_of_range_is_refused_by_the_plugin(tiny_model_path, seed):
+    with pytest.raises(ValueError, match=r"seed must be a non-negative integer up to 9223372036854775807"):
+        MuseEnhance(model=tiny_model_path, device="cpu", seed=seed)

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from ..audio_io import FORMATS
 from ..devices import DEVICES
 from ..errors import MuseFxError
-from ..parameters import MUSECODERS
+from ..parameters import MAX_SEED, MUSECODERS
 from .inputs import expand, plan_outputs
 from .progress_file import ProgressFile
 
@@ -41,7 +41,7 @@ def build_board(preset, **settings):
 @click.option("--musecoder", type=click.Choice(MUSECODERS), help="fast (CPU default) or diffusion (GPU default).")
 @click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
-@click.option("--seed", type=click.IntRange(min=0), help="Seed for diffusion noise (same seed, same output).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Seed for diffusion noise (same seed, same output).")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Output format.  [default: the input's]")
 @click.option("--subtype", help="Output sample format, e.g. PCM_16, PCM_24, FLOAT.  [default: the input's]")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
