@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import soundfile
@@ -27,6 +28,14 @@ EXTENSIONS = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "M
 
 class OutputError(MuseFxError):
     """The output path cannot be written as asked."""
+
+
+class Header(Protocol):
+    """What soundfile.info() and an open soundfile.SoundFile both tell about a file."""
+
+    frames: int
+    samplerate: int
+    extra_info: str
 
 
 @dataclass(frozen=True)
@@ -55,14 +64,22 @@ def probe(path: Path) -> AudioInfo:
         info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioInputError(f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled") from None
+    check_frames(str(path), info)
+    return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
+
+
+def check_frames(name: str, info: Header) -> None:
+    """Refuse a file that holds no audio or is cut short; the CLI and the server share this check and its words.
+
+    `name` says which file: a path, or "the upload".
+    """
     if info.frames <= 0:
-        raise AudioInputError(f"{path}: holds no audio (0 samples); re-export the recording")
+        raise AudioInputError(f"{name}: holds no audio (0 samples); re-export the recording")
     if TRUNCATED.search(info.extra_info):
         raise AudioInputError(
-            f"{path}: is truncated — its header promises more audio than the file holds "
+            f"{name}: is truncated — its header promises more audio than the file holds "
             f"({info.frames / info.samplerate:.2f} s present); re-copy or re-export it"
         )
-    return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
 
 
 def span(path: Path, info: AudioInfo, start: float, duration: float | None) -> tuple[int, int]:
