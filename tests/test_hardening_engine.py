@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import soundfile as sf
 import torch
 from click.testing import CliRunner
+from packaging.specifiers import SpecifierSet
 
 from muse_fx import MuseEnhance
 from muse_fx.cli import main
@@ -93,3 +95,10 @@ def test_chunk_seeds_are_64_bit_and_distinct():
 def test_a_seed_out_of_range_is_refused_by_the_plugin(tiny_model_path, seed):
     with pytest.raises(ValueError, match=r"seed must be a non-negative integer up to 9223372036854775807"):
         MuseEnhance(model=tiny_model_path, device="cpu", seed=seed)
+
+
+def test_the_declared_python_floor_has_what_the_code_uses():
+    # presets.py needs tomllib, and the server's `except TimeoutError` needs concurrent.futures.TimeoutError to be
+    # the built-in one: both arrived in Python 3.11. On 3.10 the package would not import, and timeouts would be 500s.
+    requires = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    assert "3.10" not in requires and "3.11" in requires

@@ -11,6 +11,7 @@ from test_server_support import TestClient, decode, encode, make_app, noise
 
 from muse_fx import MuseEnhance
 from muse_fx.cli import main
+from muse_fx.server.batcher import Batcher
 from muse_fx.server.codec import decode as decode_upload
 from muse_fx.server.runner import run_in_background
 
@@ -93,3 +94,12 @@ def test_the_plugin_hands_back_empty_audio_without_asking_the_server(tiny_model_
         plugin = MuseEnhance(server=url)
         assert plugin(np.zeros((2, 0), np.float32), 44100).shape == (2, 0)
         assert plugin(noise(2, 0.2, 44100), 44100).shape == (2, 8820)
+
+
+def test_a_request_past_its_deadline_is_504_and_its_queued_chunks_are_cancelled(tiny_model_path, monkeypatch):
+    queued = []
+    monkeypatch.setattr(Batcher, "_run", lambda self, jobs: queued.extend(jobs))  # the device never gets to them
+    with TestClient(make_app(tiny_model_path, request_timeout=1.0)) as client:
+        response = post(client, encode(noise(1, 0.2, 16000), 16000))
+    assert response.status_code == 504 and "longer than this server's limit of 1 s" in response.json()["detail"]
+    assert queued and all(job.future.cancelled() for job in queued)
