@@ -25,7 +25,7 @@ from .model import MuseModel
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
-# soxr's very high quality: flat to 0.91 × Nyquist, so the band crossover (bandsplit.py) meets an unattenuated model band.
+# soxr's very high quality is flat to 0.91 × Nyquist: the crossover (bandsplit.py) meets an unattenuated model band.
 RESAMPLE_QUALITY = "VHQ"
 
 

@@ -34,8 +34,8 @@ PEAK_RSS = textwrap.dedent(
 
 def peak_rss_kib(model_path: Path, rate: int) -> int:
     """Peak RSS of a fresh process that enhances 24003 samples of silence at `rate` (the issue's reproduction)."""
-    done = subprocess.run([sys.executable, "-c", PEAK_RSS, str(model_path), str(rate)],
-                          capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+    command = [sys.executable, "-c", PEAK_RSS, str(model_path), str(rate)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
     return int(done.stdout.split()[-1])
 
 
@@ -72,8 +72,8 @@ def enhance_cli(tiny_model_path: Path, *args: str):
 
 def test_a_huge_seed_runs_diffusion_from_the_cli(tiny_model_path, tmp_path):
     source = write_noise(tmp_path / "x.wav")
-    result = enhance_cli(tiny_model_path, str(source), "-o", str(tmp_path / "y.wav"), "--musecoder", "diffusion",
-                         "--seed", "20000000000000")  # fmt: skip
+    options = ["--musecoder", "diffusion", "--seed", "20000000000000"]
+    result = enhance_cli(tiny_model_path, str(source), "-o", str(tmp_path / "y.wav"), *options)
     assert result.exit_code == 0, result.output
     assert np.all(np.isfinite(sf.read(str(tmp_path / "y.wav"))[0]))
 
