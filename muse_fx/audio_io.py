@@ -21,8 +21,10 @@ from .errors import AudioInputError, MuseFxError
 
 READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
 FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
-# libsndfile notes "(should be N)" where a chunk's declared size exceeds the bytes present.
-TRUNCATED = re.compile(r"^\s*(data|SSND)\s*:.*should be", re.MULTILINE)
+# libsndfile notes "(should be N)" where a chunk's declared size exceeds the bytes present; 4294967295 (0xFFFFFFFF)
+# is not a size but "length unknown", written by encoders streaming to a pipe (e.g. ffmpeg).
+TRUNCATED = re.compile(r"^\s*(data|SSND)\s*:\s*(?!4294967295\b)\d+.*should be", re.MULTILINE)
+UNKNOWN_LENGTH = 2**63 - 1  # libsndfile's frame count for a FLAC whose header gives none, as one encoded to a pipe
 EXTENSIONS = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "MP3": ".mp3"}
 
 
@@ -75,6 +77,11 @@ def check_frames(name: str, info: Header) -> None:
     """
     if info.frames <= 0:
         raise AudioInputError(f"{name}: holds no audio (0 samples); re-export the recording")
+    if info.frames >= UNKNOWN_LENGTH:
+        raise AudioInputError(
+            f"{name}: its header does not give its length (encoded to a pipe?), so it cannot be read to the end; "
+            "re-encode it to a file, e.g. `ffmpeg -i IN OUT.flac`"
+        )
     if TRUNCATED.search(info.extra_info):
         raise AudioInputError(
             f"{name}: is truncated — its header promises more audio than the file holds "

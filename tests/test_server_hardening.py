@@ -35,18 +35,36 @@ def silent_flac(seconds: float, rate: int = 8000) -> bytes:
     return buffer.getvalue()
 
 
-BROKEN_WAVS = {
-    "no frames": (encode(np.zeros((2, 0), np.float32), 16000), "holds no audio (0 samples); re-export the recording"),
-    "truncated": (encode(noise(2, 1.0, 16000), 16000)[:30000],
+def streamed(wav: bytes) -> bytes:
+    """`wav` as an encoder writing to a pipe leaves it: RIFF and data sizes 0xFFFFFFFF, "length unknown"."""
+    data = bytearray(wav)
+    at = data.find(b"data")
+    data[4:8] = data[at + 4 : at + 8] = b"\xff\xff\xff\xff"
+    return bytes(data)
+
+
+def without_length(flac: bytes) -> bytes:
+    """`flac` with STREAMINFO's total sample count 0, "unknown", as a FLAC encoded to a pipe has it."""
+    data = bytearray(flac)
+    data[21] &= 0xF0  # "fLaC", the block header, then the 36-bit count ends STREAMINFO's 18th byte
+    data[22:26] = bytes(4)
+    return bytes(data)
+
+
+BROKEN_FILES = {
+    "no frames": ("wav", encode(np.zeros((2, 0), np.float32), 16000),
+                  "holds no audio (0 samples); re-export the recording"),
+    "truncated": ("wav", encode(noise(2, 1.0, 16000), 16000)[:30000],
                   "is truncated — its header promises more audio than the file holds"),
+    "no length": ("flac", without_length(silent_flac(3)), "its header does not give its length (encoded to a pipe?)"),
 }
 
 
-@pytest.mark.parametrize("data, message", BROKEN_WAVS.values(), ids=BROKEN_WAVS)
-def test_broken_wavs_get_the_same_message_from_the_cli_and_a_422_from_the_server(
-    client, tiny_model_path, tmp_path, data, message
+@pytest.mark.parametrize("extension, data, message", BROKEN_FILES.values(), ids=BROKEN_FILES)
+def test_broken_files_get_the_same_message_from_the_cli_and_a_422_from_the_server(
+    client, tiny_model_path, tmp_path, extension, data, message
 ):
-    source = tmp_path / "broken.wav"
+    source = tmp_path / f"broken.{extension}"
     source.write_bytes(data)
     result = CliRunner().invoke(main, ["enhance", str(source), "--model", str(tiny_model_path)])
     assert result.exit_code == 1 and f"{source}: {message}" in result.output
@@ -104,3 +122,13 @@ def test_a_request_past_its_deadline_is_504_and_its_queued_chunks_are_cancelled(
         response = post(client, encode(noise(1, 0.2, 16000), 16000))
     assert response.status_code == 504 and "longer than this server's limit of 1 s" in response.json()["detail"]
     assert queued and all(job.future.cancelled() for job in queued)
+
+
+def test_a_streamed_wav_is_not_taken_for_a_truncated_one(client, tiny_model_path, tmp_path):
+    audio = noise(1, 0.5, 16000)
+    source = tmp_path / "piped.wav"
+    source.write_bytes(streamed(encode(audio, 16000, "PCM_16")))
+    result = CliRunner().invoke(main, ["enhance", str(source), "--model", str(tiny_model_path)])
+    assert result.exit_code == 0, result.output
+    response = post(client, source.read_bytes())
+    assert response.status_code == 200 and decode(response.content)[0].shape == audio.shape
