@@ -53,19 +53,24 @@ class GuardedH11Protocol(H11Protocol):
         """Open, with no request in progress: a slow or silent client, or a kept-alive one between requests."""
         return (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing()
 
+    def drop(self) -> None:
+        """Close, and stop counting against the limit now: uvicorn forgets a connection only once it is lost,
+        which may be after the next request has been checked against the limit."""
+        self.connections.discard(self)
+        self.transport.close()
+
     def _close_if_no_request(self) -> None:
         if self.cycle is None and not self.transport.is_closing():
-            self.transport.close()
+            self.drop()
 
     def _make_room(self) -> None:
         """Close the oldest idle connections beyond the limit, so that this one is served rather than told 503."""
         if self.limit_concurrency is None or len(self.connections) < self.limit_concurrency:
             return
-        guarded = [c for c in self.connections if isinstance(c, GuardedH11Protocol) and not c.transport.is_closing()]
-        excess = len(guarded) - (self.limit_concurrency - 1)
-        idle = [c for c in guarded if c is not self and c.idle]
+        idle = [c for c in self.connections if isinstance(c, GuardedH11Protocol) and c is not self and c.idle]
+        excess = len(self.connections) - (self.limit_concurrency - 1)
         for connection in heapq.nsmallest(max(0, excess), idle, key=lambda c: c.opened):
-            connection.transport.close()
+            connection.drop()
 
 
 class DescriptorErrorThrottle(logging.Filter):
