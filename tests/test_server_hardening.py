@@ -6,12 +6,14 @@ import tracemalloc
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from click.testing import CliRunner
 from test_server_support import TestClient, decode, encode, make_app, noise
 
 from muse_fx import MuseEnhance
 from muse_fx.cli import main
-from muse_fx.server.batcher import Batcher
+from muse_fx.pipeline import Settings
+from muse_fx.server.batcher import Batcher, BatchKey
 from muse_fx.server.codec import decode as decode_upload
 from muse_fx.server.runner import run_in_background
 
@@ -132,3 +134,12 @@ def test_a_streamed_wav_is_not_taken_for_a_truncated_one(client, tiny_model_path
     assert result.exit_code == 0, result.output
     response = post(client, source.read_bytes())
     assert response.status_code == 200 and decode(response.content)[0].shape == audio.shape
+
+
+def test_stopping_fails_queued_chunks_but_skips_those_a_timeout_cancelled():
+    batcher = Batcher({}, max_batch=4)  # never started: everything submitted stays queued
+    key = BatchKey("tiny", 16000, 10, Settings())
+    cancelled, waiting = (batcher.submit(key, torch.zeros(1, 10), [0]) for _ in "12")
+    assert cancelled.cancel()
+    batcher.stop()
+    assert cancelled.cancelled() and isinstance(waiting.exception(timeout=0), RuntimeError)
