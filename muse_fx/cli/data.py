@@ -91,9 +91,11 @@ def babble(out: Path, count: int, sample_rate: int, seed: int) -> None:
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
 @click.option("--count", type=int, default=30, show_default=True)
 @click.option("--seconds", type=float, default=3.0, show_default=True, help="Length of each pair.")
+@click.option("--sample-rate", type=int, default=16000, show_default=True,
+              help="Rate of the pairs (44100 for full-band evaluation); the banks must be built at it.")
 @click.option("--seed", type=int, default=0, show_default=True)
 def pairs(clean: Path, rirs: Path | None, babble: Path | None, out: Path, split: str, count: int, seconds: float,
-          seed: int) -> None:  # fmt: skip
+          sample_rate: int, seed: int) -> None:  # fmt: skip
     """Write degraded/clean pairs of a held-out split (works and rooms never seen in training) for `muse-fx eval`."""
     from tqdm import tqdm
 
@@ -103,7 +105,9 @@ def pairs(clean: Path, rirs: Path | None, babble: Path | None, out: Path, split:
     config = DataConfig(clean=str(clean), rirs=str(rirs or ""), babble=str(babble or ""), segment_seconds=seconds)
     try:
         with tqdm(total=count, unit="pair", desc=f"{split} pairs") as bar:
-            write_pairs(out, config, split, count, seed, progress=bar.update)
+            write_pairs(out, config, split, count, seed, sample_rate, progress=bar.update)
     except FileNotFoundError as error:
         raise click.ClickException(f"{error}; render more hours so that the {split} split has works") from None
+    except ValueError as error:  # a bank built at another rate
+        raise click.ClickException(str(error)) from None
     click.echo(f"{count} {split} pairs → {out}; score them with: muse-fx eval {out}")
