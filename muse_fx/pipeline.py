@@ -18,7 +18,7 @@ import torchaudio
 from . import diffusion
 from .bandsplit import recombine_high_band
 from .chunking import ChunkLayout, overlap_add
-from .fast_path import apply_mel_gain, match_mel
+from .fast_path import apply_mel_gain, limit_attenuation, match_mel
 from .mel2mel import DOWNSAMPLING
 from .model import MuseModel
 
@@ -39,6 +39,7 @@ class Settings:
     seed: int = 0
     full_band: bool = True
     batch_size: int = 4
+    strength: float = 1.0  # how far cuts may go: 1 = the model's own, 0 = none (see fast_path.limit_attenuation)
 
 
 @functools.lru_cache(maxsize=16)
@@ -72,6 +73,8 @@ class Enhancer:
         padded = F.pad(audio, (0, -n % multiple + (multiple if n == 0 else 0)))
         degraded = self.model.log_mel(padded)
         enhanced = self.model.mel2mel(degraded.unsqueeze(1)).squeeze(1)
+        if self.settings.strength < 1:
+            enhanced = limit_attenuation(degraded, enhanced, self.settings.strength)
         if self.settings.musecoder == "fast":
             out = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel)
         else:

@@ -6,6 +6,7 @@ import json
 import random
 import shutil
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
@@ -167,3 +168,14 @@ def test_pairs_cli_says_what_to_do_when_the_split_is_empty(tmp_path):
     _tiny_corpus(tmp_path / "clean", splits=("train",))
     result = CliRunner().invoke(data, ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "no test clips" in result.output and "render more hours" in result.output
+
+
+def test_tone_check_sees_a_darker_corpus():
+    from muse_fx.training.tone import band_shares_db
+
+    noise = np.random.default_rng(0).standard_normal(32000)
+    spectrum = np.fft.rfft(noise) / (1 + np.fft.rfftfreq(32000, 1 / 16000) / 1000)  # −6 dB/octave above 1 kHz
+    dark = np.fft.irfft(spectrum, n=32000)
+    white, darker = band_shares_db(noise), band_shares_db(dark)
+    assert darker[-1] < white[-1] - 3  # 2–8 kHz share
+    assert darker[0] > white[0]
