@@ -19,3 +19,7 @@ class ModelError(MuseFxError):
 
 class PresetError(MuseFxError, ValueError):
     """A preset file is missing or does not describe a valid chain."""
+
+
+class MuseFxWarning(UserWarning):
+    """Something the user should know that did not stop the work; the CLI prints these as one plain line."""

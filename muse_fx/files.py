@@ -17,7 +17,7 @@ import soundfile
 
 from .atomic import atomic_path
 from .audio_io import AudioInfo, OutputError, check_writable, choose_subtype, output_format, probe, read_blocks, span
-from .errors import AudioInputError
+from .errors import AudioInputError, MuseFxError
 
 CLIP_LEVEL = 0.999
 SILENCE_LEVEL = 1e-6  # peak below −120 dBFS
@@ -100,13 +100,13 @@ def enhance_file(
     subtype: str | None = None,
     overwrite: bool = False,
     plot: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[float, float], None] | None = None,
 ) -> FileResult:
     """Enhance `source` (or the part `start`/`duration` seconds selects) into `destination`.
 
     `board` is a MuseEnhance, a Pedalboard or any callable (audio, sample_rate) → audio. The output keeps the
     input's sample rate, channel count and, unless `subtype` says otherwise, its bit depth.
-    `progress(done, total)` counts input samples.
+    `progress(done, total)` counts seconds of input audio.
     """
     info = probe(source)  # a missing or broken input is the first thing to report
     check_writable(destination, overwrite, inputs={source})
@@ -123,6 +123,8 @@ def enhance_file(
             levels_in, levels_out = _render(board, source, first, count, info, scratch, progress)
             warnings = _warnings(source, destination, levels_in, levels_out, subtype)
             _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out)
+    except MuseFxError:  # the board's own failures (a server that refused, say) are not about the disk
+        raise
     except (OSError, soundfile.LibsndfileError) as error:
         raise OutputError(f"{destination}: could not be written ({error}); check the folder's permissions and free space") from None
     if plot:
@@ -135,6 +137,8 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
     process = _processor(board, info.sample_rate)
     size = int(BLOCK_SECONDS * info.sample_rate)
     done = 0
+    if progress:
+        progress(0.0, count / info.sample_rate)
     with soundfile.SoundFile(str(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
         for block in read_blocks(source, first, count, size):
             if not np.all(np.isfinite(block)):
@@ -149,7 +153,7 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
             levels_out.update(output)
             out.write(output.T)
             if progress:
-                progress(done, count)
+                progress(done / info.sample_rate, count / info.sample_rate)
     return levels_in, levels_out
 
 

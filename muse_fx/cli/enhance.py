@@ -14,6 +14,7 @@ from ..devices import DEVICES
 from ..errors import MuseFxError
 from ..parameters import MUSECODERS
 from .inputs import expand, plan_outputs
+from .progress_bar import AudioBar
 from .progress_file import ProgressFile
 
 
@@ -88,18 +89,13 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
     failures = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
     for number, (source, destination) in enumerate(pairs):
-        chunk_bar = tqdm(desc=source.name, unit="chunk", leave=False, disable=None, position=0)
-
-        def progress(done, total, number=number, bar=chunk_bar):
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-            status.write("running", (number + done / max(total, 1)) / len(pairs), f"enhancing {source.name}")
+        def report(fraction, number=number, name=source.name):
+            status.write("running", (number + fraction) / len(pairs), f"enhancing {name}")
 
         try:
-            result = enhance_file(board, source, destination, progress=progress, **options)
+            with AudioBar(source.name, report) as bar:
+                result = enhance_file(board, source, destination, progress=bar.progress, **options)
         except KeyboardInterrupt:
-            chunk_bar.close()
             click.echo(f"\ninterrupted: {destination} was not written; no partial files were left", err=True)
             status.write("error", 0.0, "interrupted")
             sys.exit(130)
@@ -117,7 +113,6 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
                 click.secho(f"! {warning}", err=True, fg="yellow")
             click.echo(f"✓ {source} → {destination} ({result.seconds:.1f} s)", err=True)
         finally:
-            chunk_bar.close()
             files_bar.update(1)
     files_bar.close()
     return failures
