@@ -12,30 +12,16 @@ import tomllib
 from pathlib import Path
 
 import pedalboard
-import platformdirs
 import tomli_w
 
 from .atomic import atomic_path
 from .board import Pedalboard, is_native
 from .errors import MuseFxError, PresetError
 from .plugin import MuseEnhance
+from .preset_files import available, user_dir  # noqa: F401 - user_dir is part of this module's API
 
-BUNDLED_DIR = Path(__file__).parent / "presets"
 MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "seed", "full_band", "device")
 SAVED_MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "seed", "full_band")
-
-
-def user_dir() -> Path:
-    return Path(platformdirs.user_config_dir("muse-fx")) / "presets"
-
-
-def available() -> dict[str, Path]:
-    """Preset name → file; the user's presets win over bundled ones of the same name."""
-    found = {}
-    for folder in (BUNDLED_DIR, user_dir()):
-        if folder.is_dir():
-            found.update({path.stem: path for path in sorted(folder.glob("*.toml"))})
-    return found
 
 
 def native_plugin_types() -> dict[str, type]:

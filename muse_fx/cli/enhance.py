@@ -30,6 +30,19 @@ def build_board(preset, **settings):
     return Pedalboard([MuseEnhance(**settings)])
 
 
+def musecoder_help() -> str:
+    """--musecoder's help, read from the registry so that it says what actually runs."""
+    from ..registry import get_entry
+
+    measured = get_entry("default").default_musecoder
+    if set(measured) >= {"cpu", "cuda", "mps"} and len(set(measured.values())) == 1:
+        bundled = f"{measured['cpu']} on every device"
+    else:
+        bundled = ", ".join(f"{musecoder} on {device}" for device, musecoder in measured.items())
+    return (f"fast or diffusion.  [default: {bundled} for the bundled model; for a model file, fast on CPU and "
+            "diffusion on a GPU]")
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input only).")
@@ -39,7 +52,7 @@ def build_board(preset, **settings):
 @click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
 @click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
 @click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
-@click.option("--musecoder", type=click.Choice(MUSECODERS), help="fast (CPU default) or diffusion (GPU default).")
+@click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
 @click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for diffusion noise (same seed, same output).")
