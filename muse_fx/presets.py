@@ -17,6 +17,7 @@ import tomli_w
 from .atomic import atomic_path
 from .board import Pedalboard, is_native
 from .errors import MuseFxError, PresetError
+from .loudness import Loudness
 from .plugin import MuseEnhance
 from .preset_files import available, user_dir  # noqa: F401 - user_dir is part of this module's API
 
@@ -90,7 +91,8 @@ def load_preset(name_or_path: str | os.PathLike, **overrides) -> Pedalboard:
     if not isinstance(entries, list) or not entries:
         raise PresetError(f"preset {path} lists no plugins: add [[plugin]] tables with a `type` key")
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    return Pedalboard(_build(path, i, entry, overrides) for i, entry in enumerate(entries))
+    plugins = [_build(path, i, entry, overrides) for i, entry in enumerate(entries)]
+    return Pedalboard(plugins, loudness=Loudness.from_preset(data, path))
 
 
 def describe(plugin) -> dict:
@@ -106,6 +108,8 @@ def save_preset(board: Pedalboard, path: str | os.PathLike, description: str = "
     """Write `board` as a preset that `load_preset` reads back to an equivalent board (temp file, then rename)."""
     path = Path(path)
     data = {"description": description} if description else {}
+    if getattr(board, "loudness", None):
+        data.update(board.loudness.to_preset())
     data["plugin"] = [describe(p) for p in board]
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         tomli_w.dump(data, f)
