@@ -90,9 +90,9 @@ def load_preset(name_or_path: str | os.PathLike, **overrides) -> Pedalboard:
     entries = data.get("plugin")
     if not isinstance(entries, list) or not entries:
         raise PresetError(f"preset {path} lists no plugins: add [[plugin]] tables with a `type` key")
+    loudness = Loudness.from_preset(data, path)  # checked before any model loads
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    plugins = [_build(path, i, entry, overrides) for i, entry in enumerate(entries)]
-    return Pedalboard(plugins, loudness=Loudness.from_preset(data, path))
+    return Pedalboard((_build(path, i, entry, overrides) for i, entry in enumerate(entries)), loudness=loudness)
 
 
 def describe(plugin) -> dict:
