@@ -114,7 +114,7 @@ def _picture_data(folder: Path, takes: list[Take], index: int, blind: bool, rate
         return None
     original, take = takes[0], takes[index]
     panels = {"original": original.wav} if index == 0 else {"before": original.wav, "after": take.wav}
-    shown = picture(panels, rate, folder / "images" / f"item-{index:02d}.png", take.name)
+    shown = picture(panels, rate, folder / "images" / f"item-{index:02d}.png", take.name if index else "")
     fields = dataclasses.asdict(shown)
     return {**fields, "path": shown.path.relative_to(folder).as_posix()}
 

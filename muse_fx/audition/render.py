@@ -28,6 +28,7 @@ class Excerpt:
     duration: float
     audio: np.ndarray  # (channels, samples) float32
     rate: int
+    to_end: bool  # whether it runs to the end of the file
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def read_excerpt(source: Path, start: float, duration: float | None) -> Excerpt:
             f"least {MIN_SECONDS} s — choose an earlier --start or a longer --duration"
         )
     audio = next(read_blocks(source, first, count, count))
-    return Excerpt(source, start, count / info.sample_rate, audio, info.sample_rate)
+    return Excerpt(source, start, count / info.sample_rate, audio, info.sample_rate, first + count == info.frames)
 
 
 def loudness(audio: np.ndarray, rate: int) -> float:
@@ -99,11 +100,12 @@ def render_variant(variant: Variant, common: dict, excerpt: Excerpt, wav: Path) 
     from ..files import enhance_file
 
     board = build_board(variant.preset, **variant.settings(common))
-    enhance_file(board, excerpt.source, wav, start=excerpt.start, duration=excerpt.duration, overwrite=True, **WAV)
+    duration = None if excerpt.to_end else excerpt.duration
+    enhance_file(board, excerpt.source, wav, start=excerpt.start, duration=duration, overwrite=True, **WAV)
     description = f"{variant.name}, picked by ear with muse-fx audition on {excerpt.source.name}"
     return Take(
         variant.name, wav, loudness(read_audio(wav)[0], excerpt.rate),
-        command=variant.command(excerpt.source, common, excerpt.start, excerpt.duration),
+        command=variant.command(excerpt.source, common, excerpt.start, duration),
         preset_toml=preset_toml(board, description),
     )
 

@@ -46,15 +46,20 @@ class Variant:
         """MuseEnhance settings for this variant: the run's common ones (model, device…), then its overrides."""
         return {**{k: v for k, v in common.items() if v is not None}, **dict(self.overrides)}
 
-    def command(self, source: Path, common: dict, start: float, duration: float) -> str:
-        """The `muse-fx enhance` command that renders this variant of the same excerpt, beside the input."""
+    def command(self, source: Path, common: dict, start: float, duration: float | None) -> str:
+        """The `muse-fx enhance` command that renders this variant of the same excerpt (None: to the end of the
+        file), beside the input."""
         args = ["muse-fx", "enhance", str(source)]
         if self.preset:
             args += ["--preset", self.preset]
         for key, value in self.settings(common).items():
             args += [f"--{key.replace('_', '-')}", _flag_value(value)]
         output = source.with_name(f"{source.stem}_{slug(self.name)}{source.suffix}")
-        args += ["--start", _number(start), "--duration", _number(duration), "-o", str(output)]
+        if start:
+            args += ["--start", _number(start)]
+        if duration is not None:
+            args += ["--duration", _number(duration)]
+        args += ["-o", str(output)]
         return shlex.join(args)
 
 

@@ -164,8 +164,10 @@
       const row = element("div", "take");
       row.dataset.index = index;
       const loudness = item.loudness === null ? "silent" : `${item.loudness.toFixed(1)} LUFS`;
+      // blind: gains would give the hidden reference away (it gets the reference's gain)
+      const gain = data.blind ? "" : `gain ${decibels(item.gain_db)}`;
       row.append(element("kbd", "key", String(item.key)), element("span", "label", item.label),
-        element("span", "gain", `gain ${decibels(item.gain_db)}`), element("span", "loudness", data.blind ? "" : loudness));
+        element("span", "gain", gain), element("span", "loudness", data.blind ? "" : loudness));
       if (data.blind && index > 0) row.append(...ratingSlider(item));
       row.addEventListener("click", () => select(index));
       list.append(row);
@@ -306,6 +308,7 @@
       duration: player.duration,
       current: player.current,
       currentId: items[player.current].id,
+      sounding: player.voice ? player.buffers.indexOf(player.voice.source.buffer) : null, // the take heard now
       contextState: player.context ? player.context.state : null,
       gains: player.matchGains.map((node) => node.gain.value),
       lastSwitch: player.lastSwitch && { ...player.lastSwitch },
