@@ -183,7 +183,8 @@ def test_blind_page_hides_names_and_adds_hidden_reference_and_anchor(blind_page,
     assert [item["picture"] is not None for item in items] == [True, False, False, False, False]
     names = [data["names"][item["id"]] for item in items]
     assert names[0] == "original"
-    assert sorted(names[1:]) == ["anchor (3.5 kHz low-pass)", "gentle · mix 0.5", "gentle · mix 1", "hidden reference"]
+    assert sorted(names[1:]) == ["anchor (3.5 kHz low-pass)", "gentle · mix 0.5", "gentle · mix 1",
+                                 "hidden reference"]
     assert not any(name in json.dumps(items) for name in names[1:])
     hidden = item_audio(blind_page, items[names.index("hidden reference")])[0]
     assert np.array_equal(hidden, item_audio(blind_page, items[0])[0])
@@ -191,8 +192,8 @@ def test_blind_page_hides_names_and_adds_hidden_reference_and_anchor(blind_page,
     spectrum = np.abs(np.fft.rfft(anchor)) ** 2
     above = np.fft.rfftfreq(anchor.size, 1 / RATE) > 5000
     assert spectrum[above].sum() < 1e-4 * spectrum.sum()
-    again = audition(take, tmp_path / "again", "--presets", "gentle", "--mix", "0.5,1", "--blind", "--shuffle-seed", "7",
-                     model=tiny_model_path)
+    again = audition(take, tmp_path / "again", "--presets", "gentle", "--mix", "0.5,1", "--blind",
+                     "--shuffle-seed", "7", model=tiny_model_path)
     assert page_data(again)["names"] == data["names"]  # the seed fixes the order
 
 
@@ -241,6 +242,26 @@ def test_bad_options_get_one_line_messages(take, tmp_path, args, message):
 def test_two_inputs_need_summarise(take):
     result = run_cli("audition", take, take, "--no-open")
     assert result.exit_code == 2 and "one INPUT" in result.output
+
+
+def test_opens_the_page_or_serves_it_until_ctrl_c(take, tiny_model_path, tmp_path, monkeypatch):
+    import webbrowser
+    from http.server import ThreadingHTTPServer
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    args = ["audition", take, "--presets", "gentle", "--model", tiny_model_path, "--out"]
+    assert run_cli(*args, tmp_path / "a").exit_code == 0
+    assert opened == [(tmp_path / "a" / "index.html").as_uri()]
+
+    def interrupted(server):
+        opened.append(server.server_address[0])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ThreadingHTTPServer, "serve_forever", interrupted)
+    result = run_cli(*args, tmp_path / "b", "--serve")
+    assert result.exit_code == 0 and "stopped" in result.output
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/index\.html", opened[1]) and opened[2] == "127.0.0.1"
 
 
 # --- ratings ----------------------------------------------------------------------------------------------

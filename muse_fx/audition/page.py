@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..audio_io import OutputError
+from ..presets import user_dir
 from .render import Excerpt, Take, picture, read_excerpt, render_anchor, render_original, render_variant
 from .variants import Variant, slug
 
@@ -45,11 +46,18 @@ def staged_folder(out: Path, overwrite: bool) -> Iterator[Path]:
         raise OutputError(f"{out}: is a file; --out names the folder to write the page into")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise OutputError(f"{out}: folder exists and is not empty; pass --overwrite to replace the page in it, or choose another --out")
+            raise OutputError(
+                f"{out}: folder exists and is not empty; pass --overwrite to replace the page in it, "
+                "or choose another --out"
+            )
         if not _is_page(out):
-            raise OutputError(f"{out}: holds files that are not an audition page; not replacing it — choose another --out")
+            raise OutputError(
+                f"{out}: holds files that are not an audition page; not replacing it — choose another --out"
+            )
     if not out.parent.is_dir():
         raise OutputError(f"{out}: folder {out.parent} does not exist; create it first")
+    if not os.access(out.parent, os.W_OK):
+        raise OutputError(f"{out}: folder {out.parent} is not writable; choose another --out")
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     os.chmod(staging, 0o755)  # mkdtemp's 0700 would make the page private to its writer
     try:
@@ -96,7 +104,8 @@ def write_audition(
             report(f"rendering {variant.name} ({number}/{len(variants)})")
             takes.append(render_variant(variant, common, excerpt, scratch / f"{number:02d}.wav"))
         if blind:
-            takes += [dataclasses.replace(original, name=HIDDEN_REFERENCE), render_anchor(excerpt, scratch / "anchor.wav")]
+            hidden_reference = dataclasses.replace(original, name=HIDDEN_REFERENCE)
+            takes += [hidden_reference, render_anchor(excerpt, scratch / "anchor.wav")]
             random.Random(shuffle_seed).shuffle(takes)
         _write_page(folder, excerpt, [original, *takes], blind, shuffle_seed)
         shutil.rmtree(scratch)
@@ -120,8 +129,6 @@ def _picture_data(folder: Path, takes: list[Take], index: int, blind: bool, rate
 
 
 def _item(folder: Path, takes: list[Take], index: int, gain: float, blind: bool, rate: int) -> dict:
-    from ..presets import user_dir
-
     take, item_id = takes[index], f"item-{index:02d}"
     _audio_script(take.wav, folder / "audio" / f"{item_id}.js", item_id)
     shown = not blind

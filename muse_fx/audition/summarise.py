@@ -16,6 +16,9 @@ from ..errors import MuseFxError
 CONFIDENCE = 0.95
 
 
+SAVED_BY_PAGE = "pass the files the page's Download ratings button saved"
+
+
 class RatingsError(MuseFxError, ValueError):
     """A ratings file is not one the audition page saved."""
 
@@ -42,10 +45,10 @@ def _read(path: Path) -> dict:
     except OSError as error:
         raise RatingsError(f"{path}: cannot be read ({error.strerror or error})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RatingsError(f"{path}: is not JSON ({error}); pass the files the page's Download ratings button saved") from None
+        raise RatingsError(f"{path}: is not JSON ({error}); {SAVED_BY_PAGE}") from None
     ratings = data.get("ratings") if isinstance(data, dict) else None
     if not isinstance(ratings, dict) or not ratings:
-        raise RatingsError(f"{path}: has no \"ratings\" object; pass the files the page's Download ratings button saved")
+        raise RatingsError(f"{path}: has no \"ratings\" object; {SAVED_BY_PAGE}")
     for name, score in ratings.items():
         if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 100:
             raise RatingsError(f"{path}: the rating of {name!r} is {score!r}; ratings are numbers from 0 to 100")

@@ -78,8 +78,10 @@ def _serve(folder: Path, open_page: bool) -> None:
 @click.option("--presets", "preset_names", callback=_names,
               help="Comma-separated preset names or .toml files.  [default: every bundled preset, and the plain "
                    "model at strength 0.5 and 1.0]")
-@click.option("--strength", callback=_fractions, help="Comma-separated strengths (0–1); each preset is rendered at each.")
-@click.option("--mix", callback=_fractions, help="Comma-separated dry/wet values (0–1); each preset is rendered at each.")
+@click.option("--strength", callback=_fractions,
+              help="Comma-separated strengths (0–1); each preset is rendered at each.")
+@click.option("--mix", callback=_fractions,
+              help="Comma-separated dry/wet values (0–1); each preset is rendered at each.")
 @click.option("--start", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Seconds into INPUT.")
 @click.option("--duration", type=click.FloatRange(0.5, MAX_SECONDS),
               help=f"Seconds to audition (≤ {MAX_SECONDS:g}).  [default: to the end, at most 30]")
@@ -116,7 +118,8 @@ def audition(inputs, preset_names, strength, mix, start, duration, out, overwrit
     out = out or source.with_name(f"{source.stem}_audition")
     shuffle_seed = secrets.randbelow(2**31) if shuffle_seed is None else shuffle_seed
     excerpt = write_audition(source, variants, common, out, start=start, duration=duration, blind=blind,
-                             shuffle_seed=shuffle_seed, overwrite=overwrite, report=lambda line: click.echo(line, err=True))
+                             shuffle_seed=shuffle_seed, overwrite=overwrite,
+                             report=lambda line: click.echo(line, err=True))
     extra = f", blind (shuffle seed {shuffle_seed})" if blind else ""
     click.echo(f"✓ {out / 'index.html'}: {len(variants)} version(s) of {excerpt.duration:.1f} s from "
                f"{excerpt.start:g} s, loudness-matched{extra}", err=True)

@@ -15,7 +15,7 @@
 
   const player = {
     context: null, buffers: [], matchGains: [], voice: null, wavUrls: [],
-    current: 0, playing: false, offset: 0, startedAt: 0, duration: 0, ready: false, lastSwitch: null,
+    current: 0, playing: false, offset: 0, startedAt: 0, duration: 0, ready: false, lastSwitch: null, dragging: false,
   };
   const ratings = {}; // item id → score 0…100 (blind mode)
 
@@ -186,7 +186,9 @@
 
   function showSelection() {
     const item = items[player.current];
-    document.querySelectorAll(".take").forEach((row) => row.classList.toggle("current", Number(row.dataset.index) === player.current));
+    document.querySelectorAll(".take").forEach((row) => {
+      row.classList.toggle("current", Number(row.dataset.index) === player.current);
+    });
     $("detail-title").textContent = data.blind ? `Playing: ${item.label}` : item.label;
     showPicture(item);
     $("reproduce").hidden = !item.command;
@@ -210,7 +212,7 @@
   function tick() {
     const at = position();
     $("time").textContent = `${clock(at)} / ${clock(player.duration)}`;
-    if (document.activeElement !== $("seek")) $("seek").value = Math.round((1000 * at) / player.duration);
+    if (!player.dragging) $("seek").value = Math.round((1000 * at) / player.duration);
     movePlayhead(at);
     requestAnimationFrame(tick);
   }
@@ -266,7 +268,7 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.target.matches("input[type=text], textarea")) return;
     const inSlider = event.target.matches("input[type=range]");
     if (/^[0-9]$/.test(event.key)) select(Number(event.key));
-    else if (event.key === " " && !inSlider) togglePlay();
+    else if (event.key === " ") togglePlay();
     else if (event.key === "ArrowLeft" && !inSlider) seek(position() - JUMP_SECONDS);
     else if (event.key === "ArrowRight" && !inSlider) seek(position() + JUMP_SECONDS);
     else return;
@@ -292,6 +294,8 @@
     $("rating").hidden = !data.blind;
     $("play").addEventListener("click", togglePlay);
     $("seek").addEventListener("input", (event) => seek((event.target.value / 1000) * player.duration));
+    $("seek").addEventListener("pointerdown", () => { player.dragging = true; });
+    window.addEventListener("pointerup", () => { player.dragging = false; });
     $("picture").querySelector(".frame").addEventListener("click", pictureClick);
     $("download").addEventListener("click", downloadRatings);
     document.querySelectorAll("button.copy").forEach((button) => button.addEventListener("click", copy));
