@@ -231,6 +231,7 @@ def test_a_failing_render_leaves_no_debris(take, tiny_model_path, tmp_path):
     (["--start", "9"], "lies outside the file"),
     (["--mix", "0.5,2"], "'2' is not a number from 0 to 1"),
     (["--presets", "nope"], "unknown preset 'nope'"),
+    (["--presets", "gentle,mine.toml"], "preset file mine.toml does not exist"),
     (["--duration", "0.1"], "0.1 is not in the range 0.5<=x<=300"),
 ])
 def test_bad_options_get_one_line_messages(take, tmp_path, args, message):
@@ -302,7 +303,7 @@ def test_summarise_prints_means_with_t_confidence_intervals(tmp_path):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert "95% CI" in lines[0]
-    assert lines[1].split()[:3] == ["a", "4", "81.2"] and f"±{half:4.1f}" in lines[1]
+    assert lines[1].split()[:3] == ["a", "4", "81.2"] and f"±{half:5.1f}" in lines[1]
     assert lines[2].split()[-1] == "—"
 
 

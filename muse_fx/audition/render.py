@@ -76,9 +76,9 @@ def loudness(audio: np.ndarray, rate: int) -> float:
         return float(pyloudnorm.Meter(rate).integrated_loudness(measured.T.astype(np.float64)))
 
 
-def _take(name: str, audio: np.ndarray, rate: int, wav: Path, **extra) -> Take:
+def _take(name: str, audio: np.ndarray, rate: int, wav: Path) -> Take:
     write_audio(wav, audio, rate, WAV["fmt"], WAV["subtype"])
-    return Take(name, wav, loudness(read_audio(wav)[0], rate), **extra)
+    return Take(name, wav, loudness(read_audio(wav)[0], rate))
 
 
 def render_original(excerpt: Excerpt, wav: Path) -> Take:

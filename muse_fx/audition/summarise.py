@@ -77,8 +77,8 @@ def summarise(scores: dict[str, list[float]]) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     width = max([len("variant"), *(len(row.name) for row in rows)])
-    lines = [f"{'variant':<{width}}  {'n':>3}  {'mean':>5}  {f'{CONFIDENCE:.0%} CI':>16}"]
+    lines = [f"{'variant':<{width}}  {'n':>3}  {'mean':>5}  {CONFIDENCE:.0%} CI"]
     for row in rows:
-        interval = "—" if math.isnan(row.half_width) else f"±{row.half_width:4.1f} [{row.low:.1f}, {row.high:.1f}]"
-        lines.append(f"{row.name:<{width}}  {row.n:>3}  {row.mean:5.1f}  {interval:>16}")
+        interval = "—" if math.isnan(row.half_width) else f"±{row.half_width:5.1f}  [{row.low:5.1f}, {row.high:5.1f}]"
+        lines.append(f"{row.name:<{width}}  {row.n:>3}  {row.mean:5.1f}  {interval}")
     return "\n".join(lines)

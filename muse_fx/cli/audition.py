@@ -41,6 +41,8 @@ def _plan(preset_names, sweeps):
     if "strength" in sweeps and "strength" not in presets.MUSE_PARAMETERS:
         raise click.BadParameter("this version of MuseEnhance has no strength setting", param_hint="--strength")
     for name in preset_names or []:
+        if name.endswith(".toml") and not Path(name).is_file():
+            raise click.BadParameter(f"preset file {name} does not exist", param_hint="--presets")
         if not name.endswith(".toml") and name not in presets.available():
             raise click.BadParameter(f"unknown preset {name!r}; available: {', '.join(sorted(presets.available()))}",
                                      param_hint="--presets")
