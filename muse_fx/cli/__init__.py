@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "train": "muse_fx.cli.train:train",
     "audacity": "muse_fx.cli.audacity:audacity",
     "integrations": "muse_fx.cli.integrations:integrations",
+    "audition": "muse_fx.cli.audition:audition",
 }
 
 
