@@ -104,13 +104,18 @@ def describe(plugin) -> dict:
     raise PresetError(f"cannot save {plugin!r} in a preset: only MuseEnhance and pedalboard plugins can be saved")
 
 
-def save_preset(board: Pedalboard, path: str | os.PathLike, description: str = "") -> Path:
-    """Write `board` as a preset that `load_preset` reads back to an equivalent board (temp file, then rename)."""
-    path = Path(path)
+def preset_data(board: Pedalboard, description: str = "") -> dict:
+    """`board` as a preset file's table: `load_preset` builds an equivalent board from it, loudness included."""
     data = {"description": description} if description else {}
     if getattr(board, "loudness", None):
         data.update(board.loudness.to_preset())
     data["plugin"] = [describe(p) for p in board]
+    return data
+
+
+def save_preset(board: Pedalboard, path: str | os.PathLike, description: str = "") -> Path:
+    """Write `board` as a preset that `load_preset` reads back to an equivalent board (temp file, then rename)."""
+    path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        tomli_w.dump(data, f)
+        tomli_w.dump(preset_data(board, description), f)
     return path

@@ -35,7 +35,7 @@ def _fractions(ctx, param, value: str | None) -> list[float] | None:
 
 
 def _plan(preset_names, sweeps):
-    from .. import presets
+    from .. import preset_files, presets
     from ..audition.variants import default_plan, plan
 
     if "strength" in sweeps and "strength" not in presets.MUSE_PARAMETERS:
@@ -43,12 +43,12 @@ def _plan(preset_names, sweeps):
     for name in preset_names or []:
         if name.endswith(".toml") and not Path(name).is_file():
             raise click.BadParameter(f"preset file {name} does not exist", param_hint="--presets")
-        if not name.endswith(".toml") and name not in presets.available():
-            raise click.BadParameter(f"unknown preset {name!r}; available: {', '.join(sorted(presets.available()))}",
+        if not name.endswith(".toml") and name not in (known := preset_files.available()):
+            raise click.BadParameter(f"unknown preset {name!r}; available: {', '.join(sorted(known))}",
                                      param_hint="--presets")
     if preset_names or sweeps:
         return plan(preset_names or [None], sweeps)
-    bundled = sorted(path.stem for path in presets.BUNDLED_DIR.glob("*.toml"))
+    bundled = sorted(path.stem for path in preset_files.BUNDLED_DIR.glob("*.toml"))
     return default_plan(bundled, strength_supported="strength" in presets.MUSE_PARAMETERS)
 
 
