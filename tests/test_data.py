@@ -6,13 +6,14 @@ import json
 import random
 import shutil
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from click.testing import CliRunner
 
 from muse_fx.cli.data import data
-from muse_fx.training.corpus import Line, Note, split_for
+from muse_fx.training.corpus import Line, Note, Work, split_for
 from muse_fx.training.instruments import BY_NAME, INSTRUMENTS
 from muse_fx.training.loudness import loudness_db, normalise
 from muse_fx.training.midi import midi_bytes
@@ -57,16 +58,47 @@ def test_normalise_reaches_the_target_loudness_without_clipping():
     assert loudness_db(out, 16000) == pytest.approx(-20.0, abs=0.1) and out.abs().max() <= 0.98
 
 
-@needs_fluidsynth
-def test_fluidsynth_render_is_mono_16k_and_loudness_normalised():
-    from muse_fx.training.render import SOUNDFONTS, TARGET_LOUDNESS_DB, render_clip
+SCORE = Work("test/2", "chorale", (LINE, Line("test/2", "bass", "chorale",
+                                                  tuple(Note(i * 1.0, 1.0, (43 + i % 5,)) for i in range(8)))))
 
-    fonts = [path for path, _ in SOUNDFONTS if path.suffix == ".sf2" and path.exists()]
+
+def test_ensemble_parts_share_tempo_and_key_and_drums_bring_cymbals():
+    from muse_fx.training.arrangement import arrange
+    from muse_fx.training.drums import CRASH, RIDE, CLOSED_HAT
+    from muse_fx.training.soundfonts import SOUNDFONTS
+
+    for seed in range(40):
+        arrangement = arrange(SCORE, random.Random(seed), SOUNDFONTS, ())
+        if arrangement.kind in ("ensemble", "duet"):
+            performances = [v.performance for v in arrangement.voices]
+            assert len({p.tempo_bpm for p in performances}) == 1 and len({p.transposition for p in performances}) == 1
+    tune = Work(LINE.work, "tune", (LINE,))
+    kinds = {arrange(tune, random.Random(seed), SOUNDFONTS, ()).kind for seed in range(20)}
+    assert kinds == {"solo", "drums"}
+    drummed = next(arrange(tune, random.Random(s), SOUNDFONTS, ()) for s in range(20)
+                   if arrange(tune, random.Random(s), SOUNDFONTS, ()).kind == "drums")
+    keys = {e.pitch for e in drummed.voices[1].performance.events}
+    assert keys & {CRASH, RIDE, CLOSED_HAT} and drummed.voices[1].channel == 9  # the GM font's own kit
+
+
+@needs_fluidsynth
+def test_ensemble_render_is_mono_full_band_and_loudness_normalised():
+    from muse_fx.training.arrangement import Arrangement, Voice
+    from muse_fx.training.render import TARGET_LOUDNESS_DB, render_arrangement
+    from muse_fx.training.soundfonts import SOUNDFONTS, installed
+
+    fonts = [font for font in installed(SOUNDFONTS) if font.path.suffix == ".sf2"]
     if not fonts:
         pytest.skip("no .sf2 soundfont installed (Debian: fluid-soundfont-gm)")
-    audio, _ = render_clip(LINE, BY_NAME["clarinet"], fonts[0], random.Random(0))
-    assert audio.ndim == 1 and 3.0 < len(audio) / 16000 < 12.0
-    assert loudness_db(audio, 16000) == pytest.approx(TARGET_LOUDNESS_DB, abs=1.0)
+    rng = random.Random(0)
+    voices = (Voice("violin", 40, 0, perform(LINE, BY_NAME["violin"], rng, 100.0, 0)),
+              Voice("cello", 42, 0, perform(SCORE.parts[1], BY_NAME["cello"], rng, 100.0, 0)))
+    audio = render_arrangement(Arrangement("test/2", "ensemble", voices, fonts[0]), 44100)
+    assert audio.ndim == 1 and 3.0 < len(audio) / 44100 < 12.0
+    assert loudness_db(audio, 44100) == pytest.approx(TARGET_LOUDNESS_DB, abs=1.0)
+    spectrum = torch.fft.rfft(audio).abs().square()
+    above_8k = spectrum[int(8000 / 22050 * len(spectrum)):].sum() / spectrum.sum()
+    assert above_8k > 1e-5  # a violin's harmonics reach past 8 kHz: the render is not band-limited
 
 
 @needs_espeak
@@ -95,8 +127,9 @@ def _tiny_corpus(folder, splits=("train", "test")):
         writer.writeheader()
         for i, split in enumerate(splits):
             sf.write(folder / f"{split}.flac", tone_sequence(4.0, 16000, random.Random(i)).numpy(), 16000)
-            writer.writerow(dict(file=f"{split}.flac", work=f"w{i}", instrument="flute", program=73, soundfont="x",
-                                 transposition=0, split=split, duration=4.0))  # fmt: skip
+            writer.writerow(dict(file=f"{split}.flac", work=f"w{i}", take=0, arrangement="solo", instrument="flute",
+                                 program=73, soundfont="x", transposition=0, split=split, duration=4.0,
+                                 sample_rate=16000))
 
 
 def test_pairs_cli_writes_reproducible_held_out_pairs_that_eval_reads(tmp_path):
@@ -108,16 +141,41 @@ def test_pairs_cli_writes_reproducible_held_out_pairs_that_eval_reads(tmp_path):
         result = CliRunner().invoke(data, args)
         assert result.exit_code == 0, result.output
         runs.append(sorted(p.name for p in (tmp_path / name).iterdir()))
-    expected = sorted(f"test-{i:04d}{suffix}" for i in range(3) for suffix in ("_aug.wav", "_clean.wav", ".json"))
+    names = ("_aug.wav", "_clean.wav", ".json")
+    expected = sorted(f"test-{i:04d}-solo{suffix}" for i in range(3) for suffix in names)
     assert runs[0] == runs[1] == expected
-    degraded, rate = sf.read(tmp_path / "a" / "test-0000_aug.wav")
-    clean, _ = sf.read(tmp_path / "a" / "test-0000_clean.wav")
+    degraded, rate = sf.read(tmp_path / "a" / "test-0000-solo_aug.wav")
+    clean, _ = sf.read(tmp_path / "a" / "test-0000-solo_clean.wav")
     assert rate == 16000 and len(degraded) == len(clean) == 16000 and not (degraded == clean).all()
-    assert (degraded == sf.read(tmp_path / "b" / "test-0000_aug.wav")[0]).all()
-    assert "level_db" in json.loads((tmp_path / "a" / "test-0000.json").read_text())
+    assert (degraded == sf.read(tmp_path / "b" / "test-0000-solo_aug.wav")[0]).all()
+    draws = json.loads((tmp_path / "a" / "test-0000-solo.json").read_text())
+    assert "level_db" in draws and draws["source"]["file"] == "test.flac"
+
+
+def test_pairs_at_44k_from_a_16k_corpus_are_resampled_and_refuse_a_bank_of_another_rate(tmp_path):
+    _tiny_corpus(tmp_path / "clean")
+    args = ["pairs", "--clean", str(tmp_path / "clean"), "--count", "1", "--seconds", "0.5", "--sample-rate", "44100"]
+    result = CliRunner().invoke(data, [*args, "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    audio, rate = sf.read(tmp_path / "p" / "test-0000-solo_clean.wav")
+    assert rate == 44100 and len(audio) == 22050
+    torch.save({"sample_rate": 16000, "rirs": [torch.zeros(10)], "split": ["test"], "rt60": [0.1]}, tmp_path / "r.pt")
+    result = CliRunner().invoke(data, [*args, "--out", str(tmp_path / "q"), "--rirs", str(tmp_path / "r.pt")])
+    assert result.exit_code == 1 and "built at 16000 Hz" in result.output and "--sample-rate 44100" in result.output
 
 
 def test_pairs_cli_says_what_to_do_when_the_split_is_empty(tmp_path):
     _tiny_corpus(tmp_path / "clean", splits=("train",))
     result = CliRunner().invoke(data, ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "no test clips" in result.output and "render more hours" in result.output
+
+
+def test_tone_check_sees_a_darker_corpus():
+    from muse_fx.training.tone import band_shares_db
+
+    noise = np.random.default_rng(0).standard_normal(32000)
+    spectrum = np.fft.rfft(noise) / (1 + np.fft.rfftfreq(32000, 1 / 16000) / 1000)  # −6 dB/octave above 1 kHz
+    dark = np.fft.irfft(spectrum, n=32000)
+    white, darker = band_shares_db(noise), band_shares_db(dark)
+    assert darker[-1] < white[-1] - 3  # 2–8 kHz share
+    assert darker[0] > white[0]
