@@ -56,6 +56,8 @@ def musecoder_help() -> str:
 @click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
 @click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
 @click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
+@click.option("--strength", type=click.FloatRange(0, 1),
+              help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.  [default: 1]")
 @click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
 @click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
