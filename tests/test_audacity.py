@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from audacity_fixture import QUIT, FakeAudacity, RunningAudacity, missing_requirement, reply
+from audacity_fixture import QUIT, FakeAudacity, audacity_for_tests, reply
 from click.testing import CliRunner
 
 from muse_fx.cli import enhance as enhance_command
@@ -186,17 +186,8 @@ def test_the_adapters_enhance_file_applies_the_chosen_settings(tiny_model_path, 
 
 @pytest.fixture(scope="module")
 def audacity(tmp_path_factory):
-    reason = missing_requirement()
-    if reason and os.environ.get("MUSE_FX_REQUIRE_AUDACITY") == "1":
-        pytest.fail(f"MUSE_FX_REQUIRE_AUDACITY=1 but {reason}")
-    if reason:
-        pytest.skip(reason)
-    app = RunningAudacity(tmp_path_factory.mktemp("audacity"))
-    try:
-        app.start()
+    with audacity_for_tests(tmp_path_factory.mktemp("audacity")) as app:
         yield app
-    finally:
-        app.stop()
 
 
 @pytest.fixture

@@ -45,3 +45,19 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
             click.echo("interrupted: no track was added by the unfinished step; Audacity's export setting is "
                        "as it was and no temporary files were left", err=True)
             sys.exit(exit_status(interrupt))
+
+
+@audacity.command()
+def panel():
+    """A small always-on-top window: pick a preset, strength and mix, then enhance or audition the selection.
+
+    Settings are kept for next time. The server field, when filled, runs the model on that `muse-fx serve`.
+    """
+    from ..errors import MuseFxError
+
+    try:
+        from ..integrations.audacity_panel import run_panel
+    except ImportError as error:  # Python built without Tk
+        raise MuseFxError(f"the panel needs Tk, which this Python lacks ({error}): install it (Debian/Ubuntu: "
+                          "sudo apt install python3-tk; macOS/Windows: the python.org installer has it)") from None
+    sys.exit(run_panel())
