@@ -191,6 +191,16 @@ def test_the_window_stays_on_top_and_remembers_what_was_chosen(window, tmp_path)
     again.root.destroy()
 
 
+def test_settings_that_cannot_be_kept_do_not_stop_the_panel_closing(audacity, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DISPLAY", audacity.display)
+    (tmp_path / "a file").write_text("")
+    panel = Panel(tk.Tk(), tmp_path / "a file" / "panel.toml")
+    panel.close()
+    assert f"could not keep the panel's settings in {tmp_path / 'a file' / 'panel.toml'}" in capsys.readouterr().err
+    with pytest.raises(tk.TclError, match="application has been destroyed"):
+        panel.root.winfo_exists()
+
+
 def test_a_server_that_is_not_a_url_is_named_and_nothing_runs(window):
     type_text(window.server_entry, "studio:8765")
     click(window.enhance_button)

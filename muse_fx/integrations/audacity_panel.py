@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import signal
+import sys
 import threading
 import tkinter as tk
 import traceback
@@ -108,7 +109,7 @@ class Panel:
         if problem:
             self.status.set(problem)
             return
-        save_settings(settings, self.settings_file)
+        self._save(settings)
         self.cancelled.clear()
         self._running(True)
         self.worker = threading.Thread(target=self._work, args=(task, settings), daemon=True)
@@ -134,12 +135,19 @@ class Panel:
 
     def close(self) -> None:
         """Save the settings and close, once a running task has cleaned up after itself."""
-        save_settings(self.settings(), self.settings_file)
+        self._save(self.settings())
         self.closing = True
         if self.worker is None:
             self.root.destroy()
         else:
             self.cancel()
+
+    def _save(self, settings: PanelSettings) -> None:
+        """Keep the settings for next time; a folder that cannot be written costs the memory, not the work."""
+        try:
+            save_settings(settings, self.settings_file)
+        except OSError as error:
+            print(f"muse-fx: could not keep the panel's settings in {self.settings_file}: {error}", file=sys.stderr)
 
     def _poll(self) -> None:
         while True:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import platformdirs
 import psutil
+import soundfile as sf
 
 from ..errors import MuseFxError
 from . import audacity_pipe
@@ -130,8 +131,6 @@ def _check(cancel: threading.Event) -> None:
 
 
 def _check_long_enough(source: Path) -> None:
-    import soundfile as sf
-
     seconds = sf.info(source).duration
     if seconds < MIN_AUDITION_SECONDS:
         raise audacity_pipe.AudacityError(
