@@ -27,12 +27,17 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option("--max-requests", default=8, show_default=True, type=click.IntRange(min=1),
               help="Requests in flight at once; the next gets 503 with Retry-After.")  # fmt: skip
 @click.option("--timeout", default=600.0, show_default=True, type=POSITIVE, help="Seconds per request, upload too.")
+@click.option("--max-connections", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Open connections at once (fewer if `ulimit -n` is lower); the oldest idle ones make room.")
+@click.option("--idle-timeout", default=5.0, show_default=True, type=POSITIVE,
+              help="Seconds a connection may stay open with no request in progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Chunks per forward pass [32 on CUDA, else 8].")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this key…")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="…and this certificate.")
 def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file: Path | None, max_upload_mb: float,
-          max_seconds: float, max_audio_mb: float, max_requests: int, timeout: float, batch_size: int | None,
-          ssl_keyfile: str | None, ssl_certfile: str | None) -> None:  # fmt: skip
+          max_seconds: float, max_audio_mb: float, max_requests: int, timeout: float, max_connections: int,
+          idle_timeout: float, batch_size: int | None, ssl_keyfile: str | None,
+          ssl_certfile: str | None) -> None:  # fmt: skip
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
     try:
         import uvicorn
@@ -40,6 +45,7 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         from ..server.app import create_app
         from ..server.config import ServerConfig, default_batch
         from ..server.models import load_models
+        from ..server.runner import uvicorn_settings
         from ..server.tokens import is_loopback, require_token_off_loopback, resolve_token
     except ImportError as error:
         raise click.ClickException(f"{error.name or error} is missing; install the server: pip install muse-fx[server]")
@@ -54,7 +60,8 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         raise click.ClickException(str(error))
     batch = batch_size or default_batch(torch_device)
     config = ServerConfig(token=token, max_upload_mb=max_upload_mb, max_seconds=max_seconds, max_audio_mb=max_audio_mb,
-                          max_requests=max_requests, request_timeout=timeout, max_batch=batch)  # fmt: skip
+                          max_requests=max_requests, request_timeout=timeout, max_batch=batch,
+                          max_connections=max_connections, idle_timeout=idle_timeout)  # fmt: skip
     scheme = "https" if ssl_certfile else "http"
     guarded = " (token required)" if token else ""
     click.echo(f"muse-fx: serving {', '.join(served)} on {torch_device} at {scheme}://{host}:{port}{guarded}")
@@ -62,4 +69,5 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         click.echo("muse-fx: warning: plain HTTP off loopback sends the token and the audio in the clear; use "
                    "--ssl-certfile/--ssl-keyfile, a TLS proxy or an SSH tunnel (docs/server.md)", err=True)  # fmt: skip
     app = create_app(served, torch_device, config)
-    uvicorn.run(app, host=host, port=port, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, log_level="info")
+    uvicorn.run(app, host=host, port=port, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, log_level="info",
+                **uvicorn_settings(app))
