@@ -25,6 +25,19 @@ def check_mix(value: float) -> float:
     return float(value)
 
 
+def check_strength(value: float) -> float:
+    """How far the enhancer may cut (see fast_path.limit_attenuation); separate from `mix`, which blends."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(
+            f"strength must be between 0.0 (no noise cut at all) and 1.0 (the model's full reduction), got {value!r}"
+        )
+    return number
+
+
 def check_seed(value: int) -> int:
     if int(value) != value or not 0 <= value <= MAX_SEED:
         raise ValueError(f"seed must be a non-negative integer up to {MAX_SEED} (2**63 - 1), got {value!r}")

@@ -13,7 +13,7 @@ from .audio import Layout, prepare
 from .chunking import StreamingOverlapAdd
 from .devices import resolve_device
 from .errors import AudioInputError, ModelError, MuseFxWarning
-from .parameters import check_mix, check_musecoder, check_seed, check_steps
+from .parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
 from .pipeline import Enhancer, Settings, chunk_layout
 from .registry import get_entry
 from .weights import load_model, names_a_file
@@ -55,6 +55,7 @@ class MuseEnhance:
         batch_size: int | None = None,
         server: str | None = None,
         fallback_local: bool = False,
+        strength: float = 1.0,
     ):
         self._device = resolve_device(device)
         self._model_name = model
@@ -66,6 +67,7 @@ class MuseEnhance:
         self._musecoder_chosen = musecoder is not None  # else a server picks what suits its own device
         self.steps = steps
         self.mix = mix
+        self.strength = strength
         self.seed = seed
         self.full_band = bool(full_band)
         self.batch_size = batch_size
@@ -126,6 +128,16 @@ class MuseEnhance:
         self._mix = check_mix(value)
 
     @property
+    def strength(self) -> float:
+        """How far the enhancer may cut (1: the model's full reduction, 0: no cuts, boosts kept); `mix` then
+        blends the result with the input."""
+        return self._strength
+
+    @strength.setter
+    def strength(self, value: float) -> None:
+        self._strength = check_strength(value)
+
+    @property
     def seed(self) -> int:
         return self._seed
 
@@ -140,7 +152,7 @@ class MuseEnhance:
 
     def _enhancer(self) -> Enhancer:
         batch = self.batch_size or (16 if self._device.type != "cpu" else 4 if self.musecoder == "fast" else 1)
-        settings = Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch)
+        settings = Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch, self.strength)
         return Enhancer(self._local_model(), settings)
 
     def _enhance_remotely(self, audio: torch.Tensor, rate: int) -> np.ndarray | None:
@@ -148,6 +160,8 @@ class MuseEnhance:
         from .client import ServerClient, ServerUnreachableError
 
         params = dict(steps=self.steps, mix=self.mix, seed=self.seed, full_band=self.full_band)
+        if self.strength != 1.0:  # servers older than the setting refuse the field; 1.0 is their behaviour
+            params["strength"] = self.strength
         if self._musecoder_chosen:
             params["musecoder"] = self.musecoder
         if self.model != "default":
@@ -245,7 +259,7 @@ class MuseEnhance:
     def __repr__(self) -> str:
         return (
             f'<muse_fx.MuseEnhance model="{self.model}" musecoder="{self.musecoder}" steps={self.steps} '
-            f'mix={self.mix} device="{self.device}" seed={self.seed}'
+            f'mix={self.mix} strength={self.strength} device="{self.device}" seed={self.seed}'
             + (f' server="{self.server}"' if self.server else "")
             + f" at {hex(id(self))}>"
         )

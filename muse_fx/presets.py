@@ -21,8 +21,8 @@ from .loudness import Loudness
 from .plugin import MuseEnhance
 from .preset_files import available, user_dir  # noqa: F401 - user_dir is part of this module's API
 
-MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "seed", "full_band", "device")
-SAVED_MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "seed", "full_band")
+MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "strength", "seed", "full_band", "device")
+SAVED_MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "strength", "seed", "full_band")
 
 
 def native_plugin_types() -> dict[str, type]:

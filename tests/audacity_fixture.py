@@ -7,6 +7,7 @@ stopped once its project window is up, and started again (about 5 s in all).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import select
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from muse_fx.integrations.audacity_pipe import (
@@ -124,6 +125,11 @@ class RunningAudacity:
         self._start_audacity()
         self._wait(self._answers, deadline, "an answer on the scripting pipe")
 
+    @property
+    def display(self) -> str:
+        """The X display Audacity runs on, for other windows under test."""
+        return self._env["DISPLAY"]
+
     def connect(self, timeout: float = 10.0) -> AudacityPipe:
         """A new connection; close it before anything else (the CLI under test) connects."""
         return AudacityPipe(timeout=timeout, connect_timeout=5.0)
@@ -188,6 +194,24 @@ class RunningAudacity:
 
     def _log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else "(no log)"
+
+
+@contextlib.contextmanager
+def audacity_for_tests(root: Path) -> Iterator[RunningAudacity]:
+    """A started Audacity under ``root``; skips where one cannot run, fails then with MUSE_FX_REQUIRE_AUDACITY=1."""
+    import pytest
+
+    reason = missing_requirement()
+    if reason and os.environ.get("MUSE_FX_REQUIRE_AUDACITY") == "1":
+        pytest.fail(f"MUSE_FX_REQUIRE_AUDACITY=1 but {reason}")
+    if reason:
+        pytest.skip(reason)
+    app = RunningAudacity(root)
+    try:
+        app.start()
+        yield app
+    finally:
+        app.stop()
 
 
 def _remove_stale_pipes() -> None:

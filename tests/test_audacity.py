@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from audacity_fixture import QUIT, FakeAudacity, RunningAudacity, missing_requirement, reply
+from audacity_fixture import QUIT, FakeAudacity, audacity_for_tests, reply
 from click.testing import CliRunner
 
 from muse_fx.cli import enhance as enhance_command
@@ -158,22 +158,36 @@ def test_cli_reports_a_closed_audacity(tmp_path, monkeypatch):
     assert "mod-script-pipe" in result.output
 
 
+@pytest.mark.parametrize("option", ["--strength", "--mix"])
+def test_cli_refuses_an_out_of_range_setting_before_touching_audacity(tmp_path, monkeypatch, option):
+    monkeypatch.setattr(audacity_pipe, "pipe_paths", lambda: (str(tmp_path / "to"), str(tmp_path / "from")))
+    result = CliRunner().invoke(main, ["audacity", "enhance-selection", option, "1.5"])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': 1.5 is not in the range 0<=x<=1" in result.output
+
+
+def test_the_adapters_enhance_file_applies_the_chosen_settings(tiny_model_path, tmp_path):
+    from muse_fx import MuseEnhance
+    from muse_fx.files import enhance_file
+
+    source = tmp_path / "in.wav"
+    sf.write(source, 0.1 * np.random.default_rng(0).standard_normal((RATE // 2, 2)), RATE, subtype="FLOAT")
+    seen = []
+    adapter = enhance_command.make_enhance_file(model=str(tiny_model_path), device="cpu", strength=0.3, mix=0.8,
+                                                progress=lambda done, total: seen.append((done, total)))
+    adapter(source, tmp_path / "adapter.wav")
+    enhance_file(MuseEnhance(model=tiny_model_path, device="cpu", strength=0.3, mix=0.8), source, tmp_path / "api.wav")
+    np.testing.assert_array_equal(sf.read(tmp_path / "adapter.wav")[0], sf.read(tmp_path / "api.wav")[0])
+    assert seen[-1] == (0.5, 0.5)
+
+
 # --- the workflow, against a real Audacity under Xvfb ---------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def audacity(tmp_path_factory):
-    reason = missing_requirement()
-    if reason and os.environ.get("MUSE_FX_REQUIRE_AUDACITY") == "1":
-        pytest.fail(f"MUSE_FX_REQUIRE_AUDACITY=1 but {reason}")
-    if reason:
-        pytest.skip(reason)
-    app = RunningAudacity(tmp_path_factory.mktemp("audacity"))
-    try:
-        app.start()
+    with audacity_for_tests(tmp_path_factory.mktemp("audacity")) as app:
         yield app
-    finally:
-        app.stop()
 
 
 @pytest.fixture
@@ -288,18 +302,19 @@ def test_cli_enhances_the_selection(project, monkeypatch):
     pipe.command(f"Select: Start={START} End={END} Track=1 TrackCount=1 Mode=Set")
     requested = []
 
-    def make_enhance_file(server, preset, fallback_local=False):
-        requested.append((server, preset))
+    def make_enhance_file(server, preset, fallback_local=False, **settings):
+        requested.append((server, preset, settings))
         return half_gain([])
 
     monkeypatch.setattr(enhance_command, "make_enhance_file", make_enhance_file)
     pipe.close()  # the CLI opens its own connection; Audacity serves one client at a time
 
-    result = CliRunner().invoke(main, ["audacity", "enhance-selection", "--preset", "vocals", "--timeout", "10"])
+    result = CliRunner().invoke(main, ["audacity", "enhance-selection", "--preset", "vocals", "--strength", "0.25",
+                                       "--mix", "0.5", "--timeout", "10"])
 
     assert result.exit_code == 0, result.output
     assert "added track 'bass (muse_fx)'" in result.output
-    assert requested == [(None, "vocals")]
+    assert requested == [(None, "vocals", {"strength": 0.25, "mix": 0.5})]
 
 
 def saved_names(pipe, folder: Path) -> list[str]:
@@ -358,7 +373,7 @@ STOPPED_CLI = """
 import sys, time, types
 from pathlib import Path
 
-def make_enhance_file(server, preset, fallback_local=False):
+def make_enhance_file(server, preset, fallback_local=False, **settings):
     def enhance_file(source, destination):
         Path(sys.argv[1]).write_text("enhancing")
         time.sleep(60)

@@ -241,17 +241,12 @@ def test_bad_options_get_one_line_messages(take, tmp_path, args, message):
 
 
 def test_strength_is_one_more_swept_setting(take, tiny_model_path, tmp_path):
-    from muse_fx.presets import MUSE_PARAMETERS
-
-    result = run_cli("audition", take, "--presets", "gentle", "--strength", "0.5,1", "--out", tmp_path / "page",
-                     "--no-open", "--model", tiny_model_path)
-    if "strength" not in MUSE_PARAMETERS:  # until the engine has the setting, asking for it is a clear error
-        assert result.exit_code == 2 and "no strength setting" in result.output
-        return
-    assert result.exit_code == 0, result.output
-    items = page_data(tmp_path / "page")["items"]
+    page = audition(take, tmp_path / "page", "--presets", "gentle", "--strength", "0.5,1", model=tiny_model_path)
+    items = page_data(page)["items"]
     assert [item["label"] for item in items] == ["original", "gentle · strength 0.5", "gentle · strength 1"]
     assert "--preset gentle --model" in items[1]["command"] and "--strength 0.5" in items[1]["command"]
+    assert "strength = 0.5" in items[1]["preset_toml"]
+    assert not np.array_equal(item_audio(page, items[1])[0], item_audio(page, items[2])[0])
 
 
 def test_two_inputs_need_summarise(take):

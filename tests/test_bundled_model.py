@@ -46,3 +46,12 @@ def test_default_model_moves_noisy_audio_towards_clean(musecoder, seconds):
     enhanced = MuseEnhance(musecoder=musecoder, device="cpu")(noisy, RATE)
     assert enhanced.shape == noisy.shape and np.all(np.abs(enhanced) <= 1.0)
     assert log_spec_l1(enhanced, clean) < 0.7 * log_spec_l1(noisy, clean)  # measured: 0.45 fast, 0.53 diffusion
+
+
+def test_strength_scales_the_cuts_from_none_to_the_models_own():
+    clean, noisy = tone_in_noise(seconds=2.0)
+    out = {strength: MuseEnhance(device="cpu", strength=strength)(noisy, RATE) for strength in (0.0, 0.5, 1.0)}
+    np.testing.assert_array_equal(out[1.0], MuseEnhance(device="cpu")(noisy, RATE))  # 1 is the default, exactly
+    to_input = {strength: log_spec_l1(audio, noisy) for strength, audio in out.items()}
+    assert to_input[0.0] < 0.1 * to_input[1.0] and to_input[0.0] < to_input[0.5] < to_input[1.0]  # 0.08, 1.55, 3.05
+    assert log_spec_l1(out[0.0], clean) > log_spec_l1(out[1.0], clean) + 1.0  # the noise stays in: 5.06 vs 2.34

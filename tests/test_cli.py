@@ -206,6 +206,22 @@ def test_interrupt_leaves_no_partial_output(run, tmp_path, monkeypatch, stage):
     assert leftovers(tmp_path) == []
 
 
+def test_strength_reaches_the_engine_and_is_checked(run, tmp_path, tiny_model_path):
+    from muse_fx import MuseEnhance
+    from muse_fx.files import enhance_file
+
+    source = write(tmp_path / "take.wav", seconds=0.5, subtype="FLOAT")
+    assert run("enhance", str(source), "--strength", "0.3", "-o", "cli.wav").exit_code == 0
+    assert run("enhance", str(source), "-o", "full.wav").exit_code == 0
+    enhance_file(MuseEnhance(model=tiny_model_path, device="cpu", strength=0.3), source, tmp_path / "api.wav")
+    cli, api, full = (sf.read(str(tmp_path / name))[0] for name in ("cli.wav", "api.wav", "full.wav"))
+    np.testing.assert_array_equal(cli, api)
+    assert not np.allclose(cli, full)
+    refused = run("enhance", str(source), "--strength", "1.5", "-o", "bad.wav")
+    assert refused.exit_code == 2 and "--strength" in refused.output and "0<=x<=1" in refused.output
+    assert not (tmp_path / "bad.wav").exists()
+
+
 def test_presets_and_models_commands(run):
     listing = run("presets", "list").output
     assert "mastering-lite" in listing and "gentle" in listing

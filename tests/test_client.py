@@ -74,6 +74,24 @@ def test_enhance_array_matches_local_inference(client, tiny_model_path):
     np.testing.assert_allclose(out, solo(tiny_model_path, audio, 22050, mix=0.5, seed=2), atol=1e-5)
 
 
+def test_strength_travels_from_the_plugin_and_the_cli_to_the_server(url, tiny_model_path, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from muse_fx import MuseEnhance
+    from muse_fx.cli import main
+
+    monkeypatch.setenv("MUSE_FX_TOKEN", TOKEN)
+    audio = noise(1, 1.0, 16000)
+    local = solo(tiny_model_path, audio, 16000, strength=0.3)
+    assert not np.allclose(local, solo(tiny_model_path, audio, 16000), atol=1e-3)
+    np.testing.assert_allclose(MuseEnhance(server=url, strength=0.3)(audio, 16000), local, atol=1e-5)
+    sf.write(tmp_path / "in.wav", audio.T, 16000, subtype="FLOAT")
+    result = CliRunner().invoke(main, ["enhance", str(tmp_path / "in.wav"), "--server", url, "--strength", "0.3",
+                                       "-o", str(tmp_path / "out.wav")])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_allclose(sf.read(tmp_path / "out.wav", dtype="float32")[0], local[0], atol=1e-5)
+
+
 def test_enhance_array_wants_channels_first(client):
     with pytest.raises(AudioInputError, match=r"\(channels, samples\)"):
         client.enhance_array(np.zeros(100, np.float32), 16000)

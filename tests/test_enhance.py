@@ -119,7 +119,8 @@ def test_bad_input_gets_a_clear_error(enhancer, audio, rate, message):
         enhancer(audio, rate)
 
 
-@pytest.mark.parametrize("name, value", [("mix", 1.5), ("steps", 7), ("musecoder", "griffin-lim"), ("seed", -1)])
+@pytest.mark.parametrize("name, value", [("mix", 1.5), ("steps", 7), ("musecoder", "griffin-lim"), ("seed", -1),
+                                         ("strength", 1.5), ("strength", -0.1), ("strength", "high")])
 def test_parameters_are_validated(enhancer, name, value):
     with pytest.raises(ValueError, match=name):
         setattr(enhancer, name, value)

@@ -45,6 +45,16 @@ def test_round_trip(tmp_path, tiny_model_path):
     assert again.loudness == board.loudness == Loudness(MATCH_INPUT, ceiling_db=-1.0)
 
 
+def test_strength_is_a_preset_key_that_round_trips(tmp_path, tiny_model_path):
+    path = tmp_path / "soft.toml"
+    path.write_text(f'[[plugin]]\ntype = "MuseEnhance"\nstrength = 0.4\nmodel = "{tiny_model_path}"\n')
+    assert load_preset(path)[0].strength == 0.4
+    assert load_preset(path, strength=0.7)[0].strength == 0.7  # a setting given on the command line wins
+    again = load_preset(save_preset(load_preset(path), tmp_path / "again.toml"))
+    assert again[0].strength == 0.4 and "strength = 0.4" in (tmp_path / "again.toml").read_text()
+    assert load_preset("gentle", model=str(tiny_model_path))[0].strength == 1.0  # presets without it cut fully
+
+
 def test_user_presets_add_and_override(tiny_model_path):
     folder = user_dir()
     folder.mkdir(parents=True)
@@ -62,6 +72,8 @@ def test_user_presets_add_and_override(tiny_model_path):
         ('[[plugin]]\ntype = "Reverb"\nsize = 2\n', r"plugin #1: Reverb has no parameter 'size'; valid: room_size"),
         ('[[plugin]]\ntype = "Gain"\n[[plugin]]\ntype = "MuseEnhance"\nmixx = 1\n', r"plugin #2: unknown MuseEnhance key 'mixx'; valid: model"),
         ('[[plugin]]\ntype = "MuseEnhance"\nmix = 3\n', r"plugin #1: MuseEnhance: mix must be between"),
+        ('[[plugin]]\ntype = "MuseEnhance"\nstrength = 1.2\n', r"plugin #1: MuseEnhance: strength must be between 0.0"),
+        ('[[plugin]]\ntype = "MuseEnhance"\nstrength = "half"\n', r"MuseEnhance: strength must be .*got 'half'"),
         ('[[plugin]]\ntype = "Compressor"\nratio = "high"\n', r"plugin #1: Compressor: bad value"),
         ('description = "x"\n', r"lists no plugins"),
         ("[[plugin]\n", r"is not valid TOML"),

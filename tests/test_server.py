@@ -40,8 +40,8 @@ def test_enhance_keeps_rate_channels_length_and_matches_local(client, tiny_model
 
 def test_parameters_reach_the_engine(client, tiny_model_path):
     audio = noise(1, 1.0, 16000)
-    response = post(client, encode(audio, 16000), mix=0.25, seed=3, full_band="false")
-    expected = solo(tiny_model_path, audio, 16000, mix=0.25, seed=3, full_band=False)
+    response = post(client, encode(audio, 16000), mix=0.25, strength=0.4, seed=3, full_band="false")
+    expected = solo(tiny_model_path, audio, 16000, mix=0.25, strength=0.4, seed=3, full_band=False)
     np.testing.assert_allclose(decode(response.content)[0], expected, atol=1e-5)
 
 
@@ -72,6 +72,9 @@ def test_empty_audio_is_422_like_the_cli(client):
         ({"steps": "six"}, "steps='six' is not a valid int"),
         ({"mix": 1.5}, "mix must be between"),
         ({"mix": "nan"}, "mix must be between"),
+        ({"strength": 1.5}, "strength must be between 0.0 (no noise cut at all) and 1.0"),
+        ({"strength": "-0.1"}, "strength must be between"),
+        ({"strength": "lots"}, "strength='lots' is not a valid float"),
         ({"seed": -1}, "seed must be a non-negative"),
         ({"musecoder": "hifigan"}, "musecoder must be one of fast, diffusion"),
         ({"full_band": "maybe"}, "full_band='maybe' is not a valid boolean"),

@@ -17,8 +17,11 @@ def audacity():
 @click.option("--preset", metavar="NAME", help="Preset to enhance with. [default: the default preset]")
 @click.option("--timeout", metavar="SECONDS", type=click.FloatRange(min=0, min_open=True), default=30.0,
               show_default=True, help="How long to wait for each answer from Audacity.")
+@click.option("--strength", type=click.FloatRange(0, 1),
+              help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.")
+@click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance on this machine.")
-def enhance_selection(server, preset, timeout, fallback_local):
+def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
     """Enhance the selected range of each selected track into a new track named '<track> (muse_fx)'.
 
     The new track starts where the selection starts; the original tracks and the selection are left as they
@@ -34,10 +37,27 @@ def enhance_selection(server, preset, timeout, fallback_local):
             with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
                 from .enhance import make_enhance_file
 
-                enhance_file = make_enhance_file(server=server, preset=preset, fallback_local=fallback_local)
+                enhance_file = make_enhance_file(server=server, preset=preset, fallback_local=fallback_local,
+                                                 strength=strength, mix=mix)
                 for name in run(pipe, enhance_file):
                     click.echo(f"added track {name!r}")
         except KeyboardInterrupt as interrupt:
             click.echo("interrupted: no track was added by the unfinished step; Audacity's export setting is "
                        "as it was and no temporary files were left", err=True)
             sys.exit(exit_status(interrupt))
+
+
+@audacity.command()
+def panel():
+    """A small always-on-top window: pick a preset, strength and mix, then enhance or audition the selection.
+
+    Settings are kept for next time. The server field, when filled, runs the model on that `muse-fx serve`.
+    """
+    from ..errors import MuseFxError
+
+    try:
+        from ..integrations.audacity_panel import run_panel
+    except ImportError as error:  # Python built without Tk
+        raise MuseFxError(f"the panel needs Tk, which this Python lacks ({error}): install it (Debian/Ubuntu: "
+                          "sudo apt install python3-tk; macOS/Windows: the python.org installer has it)") from None
+    sys.exit(run_panel())

@@ -38,8 +38,6 @@ def _plan(preset_names, sweeps):
     from .. import preset_files, presets
     from ..audition.variants import default_plan, plan
 
-    if "strength" in sweeps and "strength" not in presets.MUSE_PARAMETERS:
-        raise click.BadParameter("this version of MuseEnhance has no strength setting", param_hint="--strength")
     for name in preset_names or []:
         if name.endswith(".toml") and not Path(name).is_file():
             raise click.BadParameter(f"preset file {name} does not exist", param_hint="--presets")

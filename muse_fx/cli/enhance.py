@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -56,6 +57,8 @@ def musecoder_help() -> str:
 @click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
 @click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
 @click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
+@click.option("--strength", type=click.FloatRange(0, 1),
+              help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.  [default: 1]")
 @click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
 @click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
@@ -156,16 +159,18 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
     return failures
 
 
-def make_enhance_file(server: str | None = None, preset: str | None = None, fallback_local: bool = False):
+def make_enhance_file(server: str | None = None, preset: str | None = None, fallback_local: bool = False,
+                      progress: Callable[[float, float], None] | None = None, **settings):
     """`(source, destination) -> None` for the DAW adapters: the same board and checks as `muse-fx enhance`.
 
+    `settings` (strength, mix…) override the preset's; `progress(done, total)` counts seconds of each file.
     The adapters own `destination` (a temp file they created), hence overwrite=True.
     """
     from ..files import enhance_file
 
-    board = build_board(preset, server=server, fallback_local=fallback_local)
+    board = build_board(preset, server=server, fallback_local=fallback_local, **settings)
 
     def enhance(source: Path, destination: Path) -> None:
-        enhance_file(board, Path(source), Path(destination), overwrite=True)
+        enhance_file(board, Path(source), Path(destination), overwrite=True, progress=progress)
 
     return enhance

@@ -35,6 +35,10 @@ _NOTHING_SELECTED = (
     "Nothing is selected in Audacity: drag over the audio to enhance (Shift-click to add tracks), then run "
     "this command again."
 )
+_AFTER_THE_END = (
+    "The selected range starts after the end of the audio on the selected tracks: select a range that "
+    "contains audio, then run this command again."
+)
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,23 @@ def enhance_selection(pipe: AudacityPipe, enhance_file: EnhanceFile, workdir: Pa
     finally:
         _restore_selection(pipe, selection)
     if not any(added):
-        raise AudacityError(
-            "The selected range starts after the end of the audio on the selected tracks: select a range that "
-            "contains audio, then run this command again."
-        )
+        raise AudacityError(_AFTER_THE_END)
     return [name for name in added if name]
+
+
+def export_selection(pipe: AudacityPipe, folder: Path) -> Path:
+    """Export the selected range of the first selected audio track into `folder` as a 32-bit float WAV named
+    after the track; the user's selection and export setting are left as they were."""
+    selection = read_selection(pipe)
+    track = next(track for track in selection.tracks if track.kind == "wave")  # read_selection checked there is one
+    path = folder / f"{_file_stem(track.name)}.wav"
+    try:
+        with _float_wav_export(pipe):
+            if not _export_track(pipe, track, path):
+                raise AudacityError(_AFTER_THE_END)
+    finally:
+        _restore_selection(pipe, selection)
+    return path
 
 
 def read_tracks(pipe: AudacityPipe) -> list[Track]:
@@ -153,9 +169,7 @@ def _enhance_track(pipe: AudacityPipe, track: Track, tmp: Path, enhance_file: En
     source = tmp / f"selection-{track.index}.wav"
     enhanced = tmp / str(track.index) / f"{_file_stem(name)}.wav"  # Audacity names the clip after the file
     enhanced.parent.mkdir()
-    _select(pipe, [track.index])
-    pipe.command(f"Export2: Filename={quote(source)} NumChannels={track.channels}")
-    if sf.info(source).frames == 0:
+    if not _export_track(pipe, track, source):
         return None
     enhance_file(source, enhanced)
     new_index = len(read_tracks(pipe))
@@ -166,6 +180,13 @@ def _enhance_track(pipe: AudacityPipe, track: Track, tmp: Path, enhance_file: En
     _select(pipe, [new_index])
     pipe.command("Align_StartToSelStart:")  # exact, unlike SetClip with a six-digit start time
     return name
+
+
+def _export_track(pipe: AudacityPipe, track: Track, path: Path) -> bool:
+    """Export `track` over the range saved by ``SelSave:``; False when the range holds none of its audio."""
+    _select(pipe, [track.index])
+    pipe.command(f"Export2: Filename={quote(path)} NumChannels={track.channels}")
+    return sf.info(path).frames > 0
 
 
 def _file_stem(name: str) -> str:
@@ -207,6 +228,7 @@ __all__ = [
     "Selection",
     "Track",
     "enhance_selection",
+    "export_selection",
     "parse_json",
     "read_selection",
     "read_tracks",

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 from starlette.datastructures import FormData, UploadFile
 
-from ..parameters import check_mix, check_musecoder, check_seed, check_steps
+from ..parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
 from ..pipeline import Settings
 
 OUTPUTS = ("float32", "same")  # WAV float32, or the upload's own container and subtype
-FIELDS = ("file", "model", "musecoder", "steps", "mix", "seed", "full_band", "output")
+FIELDS = ("file", "model", "musecoder", "steps", "mix", "strength", "seed", "full_band", "output")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -68,8 +68,10 @@ def parse_params(form: FormData, models: list[str], musecoder: str, batch: int) 
     coder = _valid(check_musecoder, _field(form, "musecoder", str, musecoder))
     steps = _valid(check_steps, _field(form, "steps", int, 6))
     mix = _valid(check_mix, _field(form, "mix", float, 1.0))
+    strength = _valid(check_strength, _field(form, "strength", float, 1.0))
     seed = _valid(check_seed, _field(form, "seed", int, 0))
     full_band = _field(form, "full_band", boolean, True)
     output = _field(form, "output", str, "float32")
     _check(output in OUTPUTS, f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
-    return EnhanceParams(model, Settings(coder, steps, mix, seed, full_band, batch), output)
+    settings = Settings(coder, steps, mix, seed, full_band, batch, strength=strength)
+    return EnhanceParams(model, settings, output)

@@ -6,6 +6,8 @@
 -- ExecProcess really runs the command line with /bin/sh a few defer ticks later (exec_mode "run"),
 -- records it and does nothing ("ignore": the process never starts), or fails ("fail"). The
 -- `muse-fx` it reaches is a generated shell script whose behaviour per call the test chooses.
+-- GetUserInputs answers from world.answers, one entry per dialog: a string is typed and confirmed,
+-- false cancels; with none left, the dialog is confirmed as shown.
 
 local F = {}
 local World = {}
@@ -76,7 +78,7 @@ function F.new()
     time_selection = { 0, 0 },
     ext = {}, os_name = "Other",
     clock = 1000, tick = 0, tick_seconds = 0.05,
-    deferred = {}, calls = {}, messages = {}, pending = {}, launched = {},
+    deferred = {}, calls = {}, messages = {}, pending = {}, launched = {}, dialogs = {}, answers = {},
     exec_mode = "run", exec_delay = 2, most_at_once = 0,
     window = { open = false, draws = {} },
     at_tick = {},
@@ -238,6 +240,32 @@ local function api(w)
   function r.TrackList_AdjustWindows() end
 
   function r.GetExtState(section, key) return (w.ext[section] or {})[key] or "" end
+  function r.SetExtState(section, key, value, persist)
+    assert(type(value) == "string", "fake SetExtState: value must be a string, got " .. type(value))
+    assert(persist == true, "fake SetExtState: settings should persist across restarts")
+    w.ext[section] = w.ext[section] or {}
+    w.ext[section][key] = value
+  end
+
+  --- REAPER's dialog: captions_csv may end in "separator=X" and "extrawidth=N"; values use that separator.
+  function r.GetUserInputs(title, count, captions_csv, values)
+    local captions, separator = {}, ","
+    for caption in (captions_csv .. ","):gmatch("([^,]*),") do
+      if caption:match("^separator=") then
+        separator = caption:sub(#"separator=" + 1)
+      elseif not caption:match("^extrawidth=%d+$") then
+        captions[#captions + 1] = caption
+      end
+    end
+    assert(#captions == count and count <= 16, "fake GetUserInputs: " .. count .. " fields, captions " .. captions_csv)
+    local shown = {}
+    for value in (values .. separator):gmatch("(.-)" .. separator:gsub("%p", "%%%0")) do shown[#shown + 1] = value end
+    assert(#shown == count, "fake GetUserInputs: " .. count .. " fields but values " .. values)
+    w.dialogs[#w.dialogs + 1] = { title = title, captions = captions, values = shown, separator = separator }
+    local answer = table.remove(w.answers, 1)
+    if answer == false then return false, "" end
+    return true, answer or values
+  end
   function r.GetProjectPath() return w.project end
   function r.RecursiveCreateDirectory(path)
     os.execute("mkdir -p " .. sh_quote(path) .. " 2> /dev/null")

@@ -89,6 +89,7 @@ test("no selected item: a message, no process, no undo point", function(w)
   w:run_action(ITEMS)
   one_message(w, "Select one or more audio items")
   eq(#w.launched, 0, "processes started")
+  eq(#w.dialogs, 0, "settings dialogs before there is anything to enhance")
   undo_balanced(w, 0)
 end)
 
@@ -108,6 +109,9 @@ test("one item: muse-fx gets source, range and progress file; result becomes the
   eq(option(argv, "--progress-file"), out .. ".progress", "--progress-file")
   eq(argv[#argv], "--overwrite", "last argument")
   eq(has(argv, "--server"), false, "--server without a configured server")
+  for _, flag in ipairs({ "--preset", "--strength", "--mix" }) do
+    eq(has(argv, flag), false, flag .. " left empty in the dialog")
+  end
   eq(#item.takes, 2, "takes")
   eq(item.takes[1], original, "original take kept first")
   local new = item.active
@@ -231,6 +235,84 @@ test("server and preset from ExtState are passed on", function(w)
   eq(option(argv, "--server"), "http://studio.local:8000", "--server")
   eq(option(argv, "--preset"), "vocals warm", "--preset")
   eq(argv[#argv], "--overwrite", "last argument")
+end)
+
+------------------------------------------------------------------------------------------- settings dialog
+
+local function dialog_values(dialog) return table.concat(dialog.values, "|") end
+
+test("settings dialog: preset, strength and mix reach muse-fx and are remembered for next time", function(w)
+  local item = audio_item(w, {})
+  w.answers = { " vocal-cleanup \n0.4\n0,8" } -- spaces around, a decimal comma
+  w:run_action(ITEMS)
+  no_message(w)
+  eq(#w.dialogs, 1, "dialogs")
+  eq(w.dialogs[1].title, "muse_fx: Enhance selected items", "dialog title")
+  eq(table.concat(w.dialogs[1].captions, "|"), "Preset (empty: default)|Strength 0-1 (empty: preset's)|Mix 0-1 (empty: preset's)", "captions")
+  eq(dialog_values(w.dialogs[1]), "||", "first run: every field empty")
+  local argv = w:muse_fx_calls()[1]
+  eq(option(argv, "--preset"), "vocal-cleanup", "--preset")
+  eq(option(argv, "--strength"), "0.4", "--strength")
+  eq(option(argv, "--mix"), "0.8", "--mix")
+  eq(argv[#argv], "--overwrite", "last argument")
+  eq(w.ext.muse_fx.preset .. "|" .. w.ext.muse_fx.strength .. "|" .. w.ext.muse_fx.mix, "vocal-cleanup|0.4|0.8", "ExtState")
+
+  item.active = item.takes[1]
+  w:run_action(ITEMS) -- the next run starts from the last answer, and confirming it runs the same
+  eq(dialog_values(w.dialogs[2]), "vocal-cleanup|0.4|0.8", "remembered values shown")
+  local again = w:muse_fx_calls()[2]
+  eq(option(again, "--strength") .. " " .. option(again, "--mix"), "0.4 0.8", "same settings again")
+end)
+
+test("settings dialog cancelled: nothing runs, nothing is stored, no message", function(w)
+  local item = audio_item(w, {})
+  w.ext.muse_fx.strength = "0.7"
+  w.answers = { false }
+  w:run_action(ITEMS)
+  no_message(w)
+  eq(#w.dialogs, 1, "dialogs")
+  eq(#w.launched, 0, "processes")
+  eq(#item.takes, 1, "takes")
+  eq(w.ext.muse_fx.strength, "0.7", "stored strength")
+  eq(w:count("SetExtState"), 0, "ExtState writes")
+  undo_balanced(w, 0)
+end)
+
+test("settings dialog: an invalid strength is explained and asked again with what was typed", function(w)
+  audio_item(w, {})
+  w.answers = { "gentle\n1.5\n", "gentle\n0.5\n" }
+  w:run_action(ITEMS)
+  local text = one_message(w, "Strength must be a number from 0 to 1")
+  contains(text, '"1.5"', "names the value")
+  contains(text, "empty for the preset's own", "says what else is allowed")
+  eq(#w.dialogs, 2, "dialogs")
+  eq(dialog_values(w.dialogs[2]), "gentle|1.5|", "typed values kept for correction")
+  local argv = w:muse_fx_calls()[1]
+  eq(option(argv, "--strength"), "0.5", "--strength")
+  eq(has(argv, "--mix"), false, "--mix left empty")
+  eq(w.ext.muse_fx.strength, "0.5", "only the valid answer is stored")
+end)
+
+test("settings dialog: invalid values, then cancel: nothing runs and nothing is stored", function(w)
+  audio_item(w, {})
+  w.answers = { "\nlots\n", "\n0.5\n-1", false }
+  w:run_action(ITEMS)
+  eq(#w.messages, 2, "messages")
+  contains(w.messages[1].text, 'Strength must be a number from 0 to 1 (0: no noise cut', "strength message")
+  contains(w.messages[2].text, 'Mix must be a number from 0 to 1 (0: the original', "mix message")
+  eq(#w.launched, 0, "processes")
+  eq(w:count("SetExtState"), 0, "ExtState writes")
+end)
+
+test("settings dialog: the time selection action asks too", function(w)
+  audio_item(w, { track_selected = true, position = 0, length = 30 })
+  w.time_selection = { 1, 2 }
+  w.answers = { "\n0\n1" }
+  w:run_action(TIME_SELECTION)
+  no_message(w)
+  eq(w.dialogs[1].title, "muse_fx: Enhance time selection on selected tracks", "dialog title")
+  local argv = w:muse_fx_calls()[1]
+  eq(option(argv, "--strength") .. " " .. option(argv, "--mix"), "0 1", "settings")
 end)
 
 test("server down: muse-fx's error is shown, no take added, undo balanced", function(w)

@@ -9,7 +9,9 @@
 -- Settings live in REAPER's ExtState, section "muse_fx" (see README.md):
 --   executable  path of muse-fx (default "muse-fx", found on PATH)
 --   server      URL of a muse-fx server; empty = run the model locally
---   preset      preset name; empty = muse-fx's default
+--   preset      preset name; empty = muse-fx's default       } asked for on every run (GetUserInputs);
+--   strength    0-1, how far noise may be cut; empty = preset's  } the last answer is kept here
+--   mix         0-1, dry/wet; empty = the preset's             }
 --   timeout     seconds without any progress before giving up (default 600)
 
 local M = {}
@@ -37,6 +39,8 @@ local function read_settings()
     executable = get("executable", "muse-fx"),
     server = get("server", ""),
     preset = get("preset", ""),
+    strength = get("strength", ""),
+    mix = get("mix", ""),
     timeout = tonumber(get("timeout", "")) or DEFAULT_TIMEOUT,
   }
 end
@@ -208,7 +212,9 @@ local function muse_fx_args(job, settings)
     "--progress-file", job.progress,
   }
   if settings.server ~= "" then table.insert(args, "--server"); table.insert(args, settings.server) end
-  if settings.preset ~= "" then table.insert(args, "--preset"); table.insert(args, settings.preset) end
+  for _, key in ipairs({ "preset", "strength", "mix" }) do
+    if settings[key] ~= "" then table.insert(args, "--" .. key); table.insert(args, settings[key]) end
+  end
   table.insert(args, "--overwrite")
   return args
 end
@@ -329,6 +335,70 @@ local function settle(job, state, message)
   if job.log and (state == "done" or size(job.log) == 0) then os.remove(job.log) end
 end
 
+------------------------------------------------------------------------------------------- settings dialog
+
+local FIELDS = {
+  { key = "preset", caption = "Preset (empty: default)" },
+  { key = "strength", label = "Strength", caption = "Strength 0-1 (empty: preset's)",
+    what = "0: no noise cut, 1: the model's full reduction" },
+  { key = "mix", label = "Mix", caption = "Mix 0-1 (empty: preset's)", what = "0: the original, 1: fully enhanced" },
+}
+
+--- A 0-1 field as muse-fx reads it ("0,5" typed in a comma locale is 0.5), or nil and what is wrong.
+local function fraction(text, field)
+  if text == "" then return "" end
+  local number = tonumber((text:gsub(",", ".")))
+  if number == nil or number ~= number or number < 0 or number > 1 then
+    return nil, ("%s must be a number from 0 to 1 (%s), or empty for the preset's own; got %q.")
+      :format(field.label, field.what, text)
+  end
+  return (string.format("%.6g", number):gsub(",", "."))
+end
+
+--- The answer's fields, checked: a table of values, or nil and what is wrong.
+local function parse_answer(answer)
+  local values, i = {}, 0
+  for text in (answer .. "\n"):gmatch("([^\n]*)\n") do
+    i = i + 1
+    local field = FIELDS[i]
+    if not field then break end
+    text = text:match("^%s*(.-)%s*$")
+    if field.key == "preset" then
+      values.preset = text
+    else
+      local value, why = fraction(text, field)
+      if not value then return nil, why end
+      values[field.key] = value
+    end
+  end
+  return values
+end
+
+--- Asks for preset, strength and mix, starting from the last answer; keeps the new one in ExtState.
+--- Returns the settings to run with, or nil when the user cancelled. A wrong value is explained and
+--- asked for again, with everything typed still in the fields.
+function M.ask_settings(title)
+  local settings = read_settings()
+  local captions, shown = {}, {}
+  for i, field in ipairs(FIELDS) do captions[i], shown[i] = field.caption, settings[field.key] end
+  local answer = table.concat(shown, "\n")
+  while true do
+    local ok
+    ok, answer = reaper.GetUserInputs(title, #FIELDS, table.concat(captions, ",") .. ",separator=\n,extrawidth=120",
+      answer)
+    if not ok then return nil end
+    local values, why = parse_answer(answer)
+    if values then
+      for _, field in ipairs(FIELDS) do
+        settings[field.key] = values[field.key]
+        reaper.SetExtState(SECTION, field.key, values[field.key], true)
+      end
+      return settings
+    end
+    M.message(title, why)
+  end
+end
+
 ------------------------------------------------------------------------------------------- progress UI
 
 local function progress_window(title)
@@ -358,8 +428,7 @@ end
 
 --- Runs the jobs one after another (each muse-fx loads the model and wants every core), polling
 --- from a defer loop; calls finish() once all are settled or the user closed the window.
-local function run(title, jobs, finish)
-  local config = read_settings()
+local function run(title, jobs, config, finish)
   local window = progress_window(title)
   local index, current = 0, nil
 
@@ -454,11 +523,14 @@ local function finish(title, jobs, skipped, apply)
   report(title, jobs, skipped)
 end
 
---- The whole action after planning: run muse-fx for `jobs`, apply(job) each result inside one
---- undo point, report failures and the `skipped` items ({label=, message=}).
+--- The whole action after planning: ask for the settings, run muse-fx for `jobs`, apply(job) each
+--- result inside one undo point, report failures and the `skipped` items ({label=, message=}).
+--- A cancelled settings dialog ends the action with nothing changed.
 function M.enhance(title, jobs, skipped, apply)
   if #jobs == 0 then return report(title, jobs, skipped) end
-  run(title, jobs, function() finish(title, jobs, skipped, apply) end)
+  local settings = M.ask_settings(title)
+  if not settings then return end
+  run(title, jobs, settings, function() finish(title, jobs, skipped, apply) end)
 end
 
 function M.message(title, text)

@@ -1,0 +1,80 @@
+"""The Audacity panel's settings: what the user last chose, kept in the platformdirs config folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import tomli_w
+
+from ..atomic import atomic_path
+from ..parameters import check_mix, check_strength
+from ..preset_files import available
+
+FILE_NAME = "audacity-panel.toml"
+URL_SCHEMES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class PanelSettings:
+    preset: str = ""  # empty: muse-fx's default
+    strength: float = 1.0
+    mix: float = 1.0
+    server: str = ""  # empty: enhance on this computer
+
+    def problem(self) -> str | None:
+        """What is wrong with these settings, in the words the status line shows; None when they are usable."""
+        for check, value in ((check_strength, self.strength), (check_mix, self.mix)):
+            try:
+                check(value)
+            except ValueError as error:
+                return f"{str(error)[0].upper()}{str(error)[1:]}."
+        if self.server and not self.server.startswith(URL_SCHEMES):
+            return (f"The server must be a URL like http://studio-pc:8765, not {self.server!r}; leave it empty "
+                    "to enhance on this computer.")
+        if self.preset and self.preset not in available():
+            return f"There is no preset {self.preset!r} any more; choose another one."
+        return None
+
+
+def settings_path() -> Path:
+    return platformdirs.user_config_path("muse-fx") / FILE_NAME
+
+
+def load_settings(path: Path) -> PanelSettings:
+    """The saved settings; a missing or damaged file gives the defaults, an unusable value its default."""
+    try:
+        saved = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return PanelSettings()
+    settings = PanelSettings()
+    for name, default in dataclasses.asdict(settings).items():
+        value = saved.get(name)
+        if isinstance(default, float) and type(value) is int:
+            value = float(value)
+        if type(value) is type(default):
+            trial = dataclasses.replace(settings, **{name: value})
+            settings = trial if trial.problem() is None else settings
+    return settings
+
+
+def save_settings(settings: PanelSettings, path: Path) -> None:
+    """Write the settings (temp file, then rename: a crash never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(tomli_w.dumps(dataclasses.asdict(settings)), encoding="utf-8")
+
+
+def preset_levels(name: str) -> tuple[float, float]:
+    """(strength, mix) that preset `name` gives its MuseEnhance, read without loading a model: the sliders
+    start from them. The defaults for no preset, or one that cannot be read (using it reports why)."""
+    path = available().get(name)
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("plugin", []) if path else []
+        muse = next((entry for entry in entries if entry.get("type") == "MuseEnhance"), {})
+        return check_strength(muse.get("strength", 1.0)), check_mix(muse.get("mix", 1.0))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, TypeError, ValueError):
+        return 1.0, 1.0
