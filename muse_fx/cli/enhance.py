@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import traceback
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import click
@@ -15,6 +17,7 @@ from ..errors import MuseFxError
 from ..parameters import MUSECODERS
 from .inputs import expand, plan_outputs
 from .progress_file import ProgressFile
+from .ray_options import ray_option
 
 
 def build_board(preset, **settings):
@@ -51,9 +54,19 @@ def build_board(preset, **settings):
 @click.option("--progress-file", type=click.Path(path_type=Path, dir_okay=False), help="Status file for DAW scripts.")
 @click.option("--server", help="URL of a `muse-fx serve` instance to run the enhancement on.")
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance locally instead.")
+@ray_option
+@click.option("--ray-workers", type=click.IntRange(min=1),
+              help="Ray workers, each loading the model once.  [default: as many as the cluster's GPUs, else CPUs, hold]")
+@click.option("--ray-gpus-per-worker", type=click.FloatRange(min=0),
+              help="GPUs per Ray worker; a fraction shares a GPU.  [default: 1 where the cluster has GPUs, else 0]")
+@click.option("--ray-cpus-per-worker", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="CPUs per Ray worker.")
+@click.option("--ray-ship", is_flag=True,
+              help="Send each file's bytes to the Ray workers and write the results here (no shared storage).")
 @click.pass_context
 def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, subtype, overwrite, plot,
-            start, duration, progress_file, **settings):
+            start, duration, progress_file, ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker,
+            ray_ship, **settings):
     """Enhance audio files (WAV, FLAC, AIFF, OGG, MP3): INPUT can be files, folders or quoted globs."""
     debug = ctx.obj.get("debug", False) if ctx.obj else False
     status = ProgressFile(progress_file)
@@ -65,12 +78,20 @@ def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, sub
         if output_dir:
             output_dir.mkdir(parents=True, exist_ok=True)
         settings["steps"] = int(settings["steps"]) if settings["steps"] else None
-        board = build_board(preset, **settings)
+        make_board = partial(build_board, preset, **settings)
+        board = make_board() if ray_address is None else None  # on Ray, each worker builds its own
     except (MuseFxError, click.UsageError) as error:
         status.write("error", 0.0, str(error))
         raise
-    failures = _run(board, pairs, status, debug, start=start, duration=duration, fmt=fmt, subtype=subtype,
-                    overwrite=overwrite, plot=plot)
+    options = dict(start=start, duration=duration, fmt=fmt, subtype=subtype, overwrite=overwrite, plot=plot)
+    if ray_address is None:
+        failures = _run(board, pairs, status, debug, **options)
+    else:
+        from ..scale.batch import RayBatch, enhance_on_ray, skip_finished
+
+        pairs = pairs if overwrite else skip_finished(pairs)
+        batch = RayBatch(ray_address, ray_workers, ray_cpus_per_worker, ray_gpus_per_worker, ray_ship)
+        failures = enhance_on_ray(make_board, pairs, batch, status, debug, **options) if pairs else []
     ok = len(pairs) - len(failures)
     if len(pairs) > 1:
         click.echo(f"\n{ok} of {len(pairs)} file(s) enhanced" + (f", {len(failures)} failed:" if failures else ""), err=True)
@@ -79,12 +100,10 @@ def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, sub
     if failures:
         status.write("error", 1.0, failures[0][1])
         sys.exit(1)
-    status.write("done", 1.0, str(pairs[-1][1]))
+    status.write("done", 1.0, str(pairs[-1][1]) if pairs else "nothing to do")
 
 
 def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
-    from ..files import enhance_file
-
     failures = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
     for number, (source, destination) in enumerate(pairs):
@@ -97,30 +116,56 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
             status.write("running", (number + done / max(total, 1)) / len(pairs), f"enhancing {source.name}")
 
         try:
-            result = enhance_file(board, source, destination, progress=progress, **options)
+            outcome = attempt(board, source, destination, debug, progress=progress, **options)
         except KeyboardInterrupt:
             chunk_bar.close()
             click.echo(f"\ninterrupted: {destination} was not written; no partial files were left", err=True)
             status.write("error", 0.0, "interrupted")
             sys.exit(130)
-        except MuseFxError as error:
-            failures.append((source, str(error)))
-            click.secho(f"✗ {error}", err=True, fg="red")
-        except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
-            if debug:
-                traceback.print_exc()
-            message = f"{source}: unexpected {type(error).__name__}: {error} (run `muse-fx --debug enhance …` for details)"
-            failures.append((source, message))
-            click.secho(f"✗ {message}", err=True, fg="red")
-        else:
-            for warning in result.warnings:
-                click.secho(f"! {warning}", err=True, fg="yellow")
-            click.echo(f"✓ {source} → {destination} ({result.seconds:.1f} s)", err=True)
         finally:
             chunk_bar.close()
             files_bar.update(1)
+        report(outcome, failures)
     files_bar.close()
     return failures
+
+
+@dataclass
+class Outcome:
+    """One file of a batch: enhanced (with its warnings) or failed (with a message that names it)."""
+
+    source: Path
+    destination: Path
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def attempt(board, source: Path, destination: Path, debug: bool = False, **options) -> Outcome:
+    """`enhance_file`, except that a bad file, or a bug, becomes a failed Outcome: one file never stops a batch."""
+    from ..files import enhance_file
+
+    try:
+        result = enhance_file(board, source, destination, **options)
+    except MuseFxError as error:
+        return Outcome(source, destination, error=str(error))
+    except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
+        if debug:
+            traceback.print_exc()
+        message = f"{source}: unexpected {type(error).__name__}: {error} (run `muse-fx --debug enhance …` for details)"
+        return Outcome(source, destination, error=message)
+    return Outcome(source, destination, result.seconds, result.warnings)
+
+
+def report(outcome: Outcome, failures: list[tuple[Path, str]]) -> None:
+    """Print a file's ✓ or ✗ line and its warnings; a failure joins `failures`."""
+    if outcome.error is not None:
+        failures.append((outcome.source, outcome.error))
+        click.secho(f"✗ {outcome.error}", err=True, fg="red")
+        return
+    for warning in outcome.warnings:
+        click.secho(f"! {warning}", err=True, fg="yellow")
+    click.echo(f"✓ {outcome.source} → {outcome.destination} ({outcome.seconds:.1f} s)", err=True)
 
 
 def make_enhance_file(server: str | None = None, preset: str | None = None, fallback_local: bool = False):
