@@ -208,3 +208,123 @@ def test_a_file_that_kills_every_worker_fails_alone_after_the_retries(dying_boar
     out = tmp_path / "out"
     assert [p.name for p in out.iterdir()] == ["mono16k.wav"]
     assert_same_audio(out / "mono16k.wav", local_outputs / "mono16k.wav")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(cluster, tiny_model_path):
+    """`muse-fx serve --ray` with 2 replicas and a token, on loopback; the command returns once they serve."""
+    import muse_fx.scale.serve
+
+    port = free_port()
+    args = ["serve", "--ray", LOCAL, "--replicas", "2", "--cpus-per-replica", "0.5", "--port", str(port),
+            "--model", str(tiny_model_path), "--device", "cpu", "--max-upload-mb", "1", "--max-seconds", "5"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(muse_fx.scale.serve, "serve_until_interrupted", lambda: None)
+        result = CliRunner().invoke(main, args, env={"MUSE_FX_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    url = f"http://127.0.0.1:{port}"
+    assert f"tiny.safetensors on Ray Serve (2 replica(s)) at {url} (token required)" in result.output
+    yield url
+    from ray import serve
+
+    serve.shutdown()
+
+
+@pytest.fixture(scope="module")
+def embedded(tiny_model_path):
+    """The embedded server with the same model and limits: what every Ray Serve answer must equal."""
+    from test_server_support import TestClient, make_app
+
+    with TestClient(make_app(tiny_model_path, token=TOKEN, max_upload_mb=1, max_seconds=5)) as client:
+        client.headers["Authorization"] = f"Bearer {TOKEN}"
+        yield client
+
+
+def test_serve_runs_two_replicas_that_answer_like_the_embedded_server(served, embedded, library, tmp_path):
+    from ray import serve
+
+    from muse_fx.client import ServerClient
+    from muse_fx.scale.serve import APP
+
+    deployment = serve.status().applications[APP].deployments[APP]
+    assert deployment.replica_states == {"RUNNING": 2}
+    names = ["mono16k.wav", "stereo44k.flac", "stereo48k.wav", "mono48k.aiff"][:3]  # AIFF is not an upload format
+
+    def enhance(name: str) -> Path:
+        with ServerClient(served, token=TOKEN) as client:
+            return client.enhance_file(library / name, tmp_path / name)
+
+    with ThreadPoolExecutor(len(names)) as pool:  # at once, so Serve may batch them together
+        answers = list(pool.map(enhance, names))
+    for name, answer in zip(names, answers):
+        assert_same_audio(answer, embedded_answer(embedded, library / name, tmp_path))
+
+
+def embedded_answer(embedded, source: Path, folder: Path) -> Path:
+    """The embedded server's answer for `source`, in its format (what the client asks for), as a file."""
+    with open(source, "rb") as upload:
+        response = embedded.post("/v1/enhance", files={"file": (source.name, upload)}, data={"output": "same"})
+    assert response.status_code == 200, response.text
+    answer = folder / f"embedded-{source.name}"
+    answer.write_bytes(response.content)
+    return answer
+
+
+def test_serve_wants_the_token(served):
+    import httpx
+
+    from muse_fx.client import ServerAuthError, ServerClient
+
+    response = httpx.get(f"{served}/health", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    with pytest.raises(ServerAuthError, match="requires a token"), ServerClient(served, token="wrong") as client:
+        client.models()
+    with ServerClient(served, token=TOKEN) as client:
+        assert client.health()["ready"] and [m["name"] for m in client.models()] == ["tiny"]
+
+
+def test_serve_keeps_the_servers_limits_and_error_codes(served, library):
+    import httpx
+
+    post = functools.partial(httpx.post, f"{served}/v1/enhance", headers={"Authorization": f"Bearer {TOKEN}"},
+                             timeout=60)
+    corrupt = post(files={"file": ("corrupt.wav", (library / "corrupt.wav").read_bytes())})
+    assert corrupt.status_code == 422 and "not readable audio" in corrupt.json()["detail"]
+    too_long = np.zeros((6 * 16000, 1), np.float32)  # over --max-seconds 5
+    encoded = io_wav(too_long, 16000)
+    assert post(files={"file": ("long.wav", encoded)}).status_code == 413
+    assert post(files={"file": ("big.wav", b"\0" * (2 << 20))}).status_code == 413  # over --max-upload-mb 1
+    unknown = post(files={"file": ("a.wav", io_wav(too_long[:1600], 16000))}, data={"model": "other"})
+    assert unknown.status_code == 422 and "not loaded on this server" in unknown.json()["detail"]
+
+
+def io_wav(audio: np.ndarray, rate: int) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, rate, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+def test_muse_enhance_and_the_daw_actions_work_against_serve(served, embedded, library, tiny_model_path, tmp_path,
+                                                             monkeypatch):
+    from test_server_support import decode, encode, noise, solo
+
+    from muse_fx import MuseEnhance
+    from muse_fx.cli.enhance import make_enhance_file
+
+    monkeypatch.setenv("MUSE_FX_TOKEN", TOKEN)
+    audio = noise(2, 1.2, 44100)
+    expected = decode(embedded.post("/v1/enhance", files={"file": ("a.wav", encode(audio, 44100))}).content)[0]
+    enhanced = MuseEnhance(server=served, musecoder="fast")(audio, 44100)
+    assert np.array_equal(enhanced, expected)
+    np.testing.assert_allclose(enhanced, solo(tiny_model_path, audio, 44100), atol=1e-5)  # as test_server.py
+
+    make_enhance_file(server=served)(library / "mono16k.wav", tmp_path / "daw.wav")  # what Reaper and Audacity call
+    assert_same_audio(tmp_path / "daw.wav", embedded_answer(embedded, library / "mono16k.wav", tmp_path))

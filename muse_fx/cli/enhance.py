@@ -56,7 +56,7 @@ def build_board(preset, **settings):
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance locally instead.")
 @ray_option
 @click.option("--ray-workers", type=click.IntRange(min=1),
-              help="Ray workers, each loading the model once.  [default: as many as the cluster's GPUs, else CPUs, hold]")
+              help="Ray workers, each loading the model once.  [default: as many as the cluster's GPUs (or CPUs) hold]")
 @click.option("--ray-gpus-per-worker", type=click.FloatRange(min=0),
               help="GPUs per Ray worker; a fraction shares a GPU.  [default: 1 where the cluster has GPUs, else 0]")
 @click.option("--ray-cpus-per-worker", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,

@@ -35,7 +35,8 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @ray_option
 @click.option("--replicas", default=1, show_default=True, type=click.IntRange(min=1),
               help="With --ray: replicas, each loading the models once.")
-@click.option("--max-replicas", type=click.IntRange(min=1), help="With --ray: autoscale from --replicas up to this many.")
+@click.option("--max-replicas", type=click.IntRange(min=1),
+              help="With --ray: autoscale from --replicas up to this many.")
 @click.option("--gpus-per-replica", type=click.FloatRange(min=0),
               help="With --ray: GPUs per replica, a fraction shares one.  [default: 1 where the cluster has GPUs]")
 @click.option("--cpus-per-replica", default=1.0, show_default=True, type=POSITIVE, help="With --ray: CPUs per replica.")
@@ -100,6 +101,7 @@ def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, ba
         except (RuntimeError, ray.exceptions.RayError) as error:
             cause = [line for line in str(error).splitlines() if line.strip()][-1]
             raise click.ClickException(f"the Ray Serve application did not start: {cause}")
-        replicas = f"{scaling['replicas']}–{scaling['max_replicas']}" if scaling["max_replicas"] else scaling["replicas"]
-        click.echo(f"muse-fx: serving {', '.join(models)} on Ray Serve ({replicas} replica(s)) at {url}{guarded}")
+        least, most = scaling["replicas"], scaling["max_replicas"]
+        count = f"{least}–{most}" if most and most > least else least
+        click.echo(f"muse-fx: serving {', '.join(models)} on Ray Serve ({count} replica(s)) at {url}{guarded}")
         serve_until_interrupted()

@@ -71,7 +71,7 @@ def connected(address: str, num_cpus: int | None = None) -> Iterator[ModuleType]
             logging_level=logging.WARNING,
         )
     except (ConnectionError, RuntimeError, ValueError) as error:
-        where = {AUTO: "$RAY_ADDRESS or on this machine", DEFAULT: "$RAY_ADDRESS or on this machine"}.get(address, address)
+        where = address if address not in (AUTO, DEFAULT) else "$RAY_ADDRESS or on this machine"
         raise ClusterError(
             f"cannot join the Ray cluster at {where} ({error}); start one with `ray start --head`, check the "
             "address, or use --ray local for a private cluster on this machine"
