@@ -65,6 +65,15 @@ def test_ray_address_that_looks_like_an_input_is_refused_with_a_hint(tmp_path):
     assert "--ray takes local, auto" in result.output and "put --ray after the inputs" in result.output
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--replicas", "2"], "need --ray"),
+    (["--ray", "local", "--model", "no-such-model"], "unknown model 'no-such-model'"),  # before any cluster starts
+])
+def test_serve_refuses_ray_settings_it_cannot_use(args, message):
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code != 0 and message in result.output, result.output
+
+
 @pytest.fixture(scope="module")
 def cluster():
     try:

@@ -75,6 +75,8 @@ def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, sub
         pairs = plan_outputs(expand(inputs, recursive), output, output_dir, suffix, fmt)
         if (start or duration) and len(pairs) > 1:
             raise click.UsageError("--start/--duration apply to a single input")
+        if ray_address is not None and settings["server"]:
+            raise click.UsageError("--ray and --server both run the model elsewhere; choose one")
         if output_dir:
             output_dir.mkdir(parents=True, exist_ok=True)
         settings["steps"] = int(settings["steps"]) if settings["steps"] else None

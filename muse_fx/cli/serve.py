@@ -88,8 +88,14 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
 def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, batch_size: int | None, host: str,
                   port: int, ssl: dict | None, scaling: dict, guarded: str) -> None:
     """The same app on Ray Serve replicas, until Ctrl-C (docs/scale-out.md)."""
+    from ..registry import get_entry
     from ..scale.cluster import connected
 
+    try:  # a misspelt name would otherwise fail in every replica, after Serve's retries
+        for name in (spec for spec in models if not spec.endswith(".safetensors")):
+            get_entry(name)
+    except MuseFxError as error:
+        raise click.ClickException(str(error))
     with connected(address) as ray:
         from ..scale.serve import application, deploy, serve_until_interrupted
 

@@ -165,8 +165,8 @@ class Pool:
             problem = self.ray.get(ready)
         except self.ray.exceptions.RayError as error:
             cause = [line for line in str(error).splitlines() if line.strip()][-1]
-            raise ClusterError(f"a Ray worker could not start ({cause}); every node needs muse-fx installed "
-                               "(docs/scale-out.md)") from None
+            raise ClusterError(f"a Ray worker could not start: {cause} (every node needs the same muse-fx, torch "
+                               "and Ray; docs/scale-out.md)") from None
         if problem:
             raise MuseFxError(problem)
         return actor
@@ -197,7 +197,7 @@ def enhance_on_ray(make_board: Callable, pairs: list[tuple[Path, Path]], batch: 
 
     with connected(batch.address) as ray:
         jobs = _checked(pairs, options, finish) if batch.ship else (Job(*pair, Path.cwd()) for pair in pairs)
-        pool = Pool(ray, _start(ray, make_board, batch, options, debug, len(pairs)))
+        pool = Pool(ray, start_workers(ray, make_board, batch, options, debug, len(pairs)))
         try:
             for job, answer in pool.results(jobs):
                 finish(_settle(job, answer, batch.ship))
@@ -215,7 +215,8 @@ def enhance_on_ray(make_board: Callable, pairs: list[tuple[Path, Path]], batch: 
     return failures
 
 
-def _start(ray: ModuleType, make_board: Callable, batch: RayBatch, options: dict, debug: bool, files: int) -> list:
+def start_workers(ray: ModuleType, make_board: Callable, batch: RayBatch, options: dict, debug: bool,
+                  files: int) -> list:
     """The actors: one GPU each (or `gpus_per_worker`) where the cluster has GPUs, else `cpus_per_worker` CPUs."""
     resources = ray.cluster_resources()
     gpus = batch.gpus_per_worker if batch.gpus_per_worker is not None else float(resources.get("GPU", 0) > 0)
@@ -233,7 +234,9 @@ def _checked(pairs: list[tuple[Path, Path]], options: dict, finish: Callable[[Ou
     for source, destination in pairs:
         try:
             probe(source)
-            check_writable(destination, options.get("overwrite", False), inputs={source})
+            picture = [destination.with_name(destination.name + ".png")] if options.get("plot") else []
+            for output in [destination, *picture]:
+                check_writable(output, options.get("overwrite", False), inputs={source})
             data = source.read_bytes()
         except MuseFxError as error:
             finish(Outcome(source, destination, error=str(error)))
