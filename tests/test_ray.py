@@ -337,3 +337,16 @@ def test_muse_enhance_and_the_daw_actions_work_against_serve(served, embedded, l
 
     make_enhance_file(server=served)(library / "mono16k.wav", tmp_path / "daw.wav")  # what Reaper and Audacity call
     assert_same_audio(tmp_path / "daw.wav", embedded_answer(embedded, library / "mono16k.wav", tmp_path))
+
+
+def test_serve_config_files_build_the_same_application(cluster, tiny_model_path, tmp_path):
+    from ray.serve import Application
+
+    from muse_fx.scale.serve import build
+
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    app = build({"models": [str(tiny_model_path)], "device": "cpu", "token_file": str(token_file), "max_requests": 3})
+    assert isinstance(app, Application)
+    with pytest.raises(TypeError, match="max_request"):
+        build({"max_request": 3})  # a misspelt limit is an error, not ignored
