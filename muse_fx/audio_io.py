@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,19 @@ import soundfile
 from .atomic import atomic_path
 from .errors import AudioInputError, MuseFxError
 
-READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
+SOUNDFILE_READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
+# Phone recordings, Opus and the sound of videos: decoded with PyAV (muse_fx.decode), written as DECODED_OUTPUT.
+DECODED = (".m4a", ".aac", ".opus", ".amr", ".3gp", ".wma", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
+READABLE = SOUNDFILE_READABLE + DECODED
+DECODED_OUTPUT = "FLAC"  # lossless and half WAV's size; every DAW and phone plays it
 FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
 # libsndfile notes "(should be N)" where a chunk's declared size exceeds the bytes present.
 TRUNCATED = re.compile(r"^\s*(data|SSND)\s*:.*should be", re.MULTILINE)
 EXTENSIONS = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "MP3": ".mp3"}
+# Encodings that only their own containers hold. libsndfile's format check accepts MP3 data in a WAV, but
+# writing one fails, so decoded MP3/Vorbis/Opus audio goes into WAV, AIFF or FLAC as COMPRESSED_TO_PCM.
+COMPRESSED = {"MPEG_LAYER_I": "MP3", "MPEG_LAYER_II": "MP3", "MPEG_LAYER_III": "MP3", "VORBIS": "OGG", "OPUS": "OGG"}
+COMPRESSED_TO_PCM = "PCM_24"
 
 
 class OutputError(MuseFxError):
@@ -44,6 +53,8 @@ def probe(path: Path) -> AudioInfo:
         raise AudioInputError(f"{path}: file not found; check the path")
     if path.is_dir():
         raise AudioInputError(f"{path}: is a folder, not an audio file")
+    if not path.is_file():
+        raise AudioInputError(f"{path}: not a regular file (a pipe, device or socket); save the audio to a file first")
     if path.stat().st_size == 0:
         raise AudioInputError(f"{path}: file is empty (0 bytes); re-export or re-copy the recording")
     if path.suffix.lower() not in READABLE:
@@ -51,18 +62,33 @@ def probe(path: Path) -> AudioInfo:
             f"{path}: unsupported format {path.suffix or '(no extension)'}; muse-fx reads "
             f"{', '.join(e.lstrip('.').upper() for e in READABLE)} — convert it first (e.g. with ffmpeg)"
         )
+    if path.suffix.lower() in DECODED:
+        from .decode import probe_decoded
+
+        decoded = probe_decoded(path)
+        _check_has_audio(path, decoded.frames)
+        return decoded
     try:
-        info = soundfile.info(str(path))
+        info = soundfile.info(native(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioInputError(f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled") from None
-    if info.frames <= 0:
-        raise AudioInputError(f"{path}: holds no audio (0 samples); re-export the recording")
+    _check_has_audio(path, info.frames)
     if TRUNCATED.search(info.extra_info):
         raise AudioInputError(
             f"{path}: is truncated — its header promises more audio than the file holds "
             f"({info.frames / info.samplerate:.2f} s present); re-copy or re-export it"
         )
     return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
+
+
+def _check_has_audio(path: Path, frames: int) -> None:
+    if frames <= 0:
+        raise AudioInputError(f"{path}: holds no audio (0 samples); re-export the recording")
+
+
+def native(path: Path) -> str | bytes:
+    """`path` as libsndfile takes it: bytes on POSIX, so names that are not valid UTF-8 open too."""
+    return str(path) if sys.platform == "win32" else os.fsencode(path)
 
 
 def span(path: Path, info: AudioInfo, start: float, duration: float | None) -> tuple[int, int]:
@@ -76,8 +102,13 @@ def span(path: Path, info: AudioInfo, start: float, duration: float | None) -> t
 
 def read_blocks(path: Path, first: int, count: int, size: int) -> Iterator[np.ndarray]:
     """(channels, n) float32 blocks of `count` frames from `first`; a read error mid-file names the file."""
+    if path.suffix.lower() in DECODED:
+        from .decode import read_decoded
+
+        yield from read_decoded(path, first, count, size)
+        return
     try:
-        with soundfile.SoundFile(str(path)) as f:
+        with soundfile.SoundFile(native(path)) as f:
             f.seek(first)
             for block in f.blocks(blocksize=size, frames=count, dtype="float32", always_2d=True):
                 yield np.ascontiguousarray(block.T)
@@ -93,23 +124,37 @@ def read_audio(path: Path, start: float = 0.0, duration: float | None = None) ->
 
 
 def output_format(path: Path, requested: str | None, fallback: str) -> str:
-    """The format asked for, else the one the output's extension names, else the input's."""
+    """The format asked for, else the one the output's extension names, else the input's (if writable)."""
     if requested:
         return FORMATS[requested.lower()]
     extension = ".aiff" if path.suffix.lower() == ".aif" else path.suffix.lower()
-    return {ext: fmt for fmt, ext in EXTENSIONS.items()}.get(extension, fallback)
+    if extension in DECODED:
+        raise OutputError(f"{path}: muse-fx reads {extension} but cannot write it; "
+                          f"name the output {', '.join(EXTENSIONS.values())}")
+    by_extension = {ext: fmt for fmt, ext in EXTENSIONS.items()}
+    return by_extension.get(extension, fallback if fallback in EXTENSIONS else DECODED_OUTPUT)
+
+
+def output_extension(source: Path) -> str:
+    """The extension of an output written beside or named after `source`: its own where muse-fx writes it."""
+    return source.suffix if source.suffix.lower() not in DECODED else EXTENSIONS[DECODED_OUTPUT]
+
+
+def _storable(fmt: str, subtype: str) -> bool:
+    return soundfile.check_format(fmt, subtype) and COMPRESSED.get(subtype, fmt) == fmt
 
 
 def choose_subtype(fmt: str, requested: str | None, source_subtype: str) -> str:
-    """The source's bit depth where the target format can store it, else the format's default."""
+    """The source's bit depth where the target format can store it, else 24-bit PCM, else the format's default."""
     if requested:
         subtype = requested.upper()
-        if not soundfile.check_format(fmt, subtype):
+        if not _storable(fmt, subtype):
             valid = ", ".join(soundfile.available_subtypes(fmt))
             raise OutputError(f"subtype {requested} cannot be written as {fmt}; valid: {valid}")
         return subtype
-    if soundfile.check_format(fmt, source_subtype):
-        return source_subtype
+    for subtype in (source_subtype, COMPRESSED_TO_PCM):
+        if _storable(fmt, subtype):
+            return subtype
     return soundfile.default_subtype(fmt)
 
 
@@ -131,6 +176,6 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, subty
     """(channels, samples) float → file, atomically."""
     try:
         with atomic_path(path) as tmp:
-            soundfile.write(str(tmp), audio.T, sample_rate, format=fmt, subtype=subtype)
+            soundfile.write(native(tmp), audio.T, sample_rate, format=fmt, subtype=subtype)
     except (OSError, soundfile.LibsndfileError, RuntimeError) as error:
         raise OutputError(f"{path}: could not be written ({error}); check the folder's permissions and free space") from None

@@ -45,26 +45,27 @@ class MusecoderConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Everything needed to rebuild a bundled model from its weights."""
+    """Everything needed to rebuild a bundled model from its weights. `musecoder` None: a fast-path-only model."""
 
     mel: MelConfig = field(default_factory=MelConfig)
     mel2mel: Mel2MelConfig = field(default_factory=Mel2MelConfig)
-    musecoder: MusecoderConfig = field(default_factory=MusecoderConfig)
+    musecoder: MusecoderConfig | None = field(default_factory=MusecoderConfig)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Nested dicts; a missing musecoder is a missing key, since TOML has no null."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         """Rebuild from `to_dict` output; unknown keys are an error so typos don't pass silently."""
-        musecoder = dict(data.get("musecoder", {}))
+        musecoder = dict(data["musecoder"]) if "musecoder" in data else None
         for key in ("noise_schedule", "fast_schedule"):
-            if key in musecoder:
+            if musecoder and key in musecoder:
                 musecoder[key] = tuple(musecoder[key])
         return cls(
             mel=MelConfig(**data.get("mel", {})),
             mel2mel=Mel2MelConfig(**data.get("mel2mel", {})),
-            musecoder=MusecoderConfig(**musecoder),
+            musecoder=MusecoderConfig(**musecoder) if musecoder is not None else None,
         )
 
 
@@ -75,3 +76,8 @@ CPU_SMALL = ModelConfig(
     mel2mel=Mel2MelConfig(ngf=32, n_blocks=6, ndf=32),
     musecoder=MusecoderConfig(residual_channels=32, residual_layers=12, dilation_cycle=6),
 )
+
+# Full band at the rate musicians record: 128 mels up to 22.05 kHz, 10 ms hops (21², so a DiffWave upsampler fits
+# later), CPU_SMALL's generator; no musecoder yet, so the fast path renders it.
+FULL_BAND_MEL = MelConfig(sample_rate=44100, n_fft=2048, hop_length=441, n_mels=128, f_max=22050.0)
+FULL_BAND = ModelConfig(mel=FULL_BAND_MEL, mel2mel=CPU_SMALL.mel2mel, musecoder=None)

@@ -19,3 +19,8 @@ class ModelError(MuseFxError):
 
 class PresetError(MuseFxError, ValueError):
     """A preset file is missing or does not describe a valid chain."""
+
+
+def printable(text: str) -> str:
+    """`text` with the stray bytes of a non-UTF-8 file name shown as �, for output that must be valid UTF-8."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -7,7 +7,7 @@ same checks and the same guarantee that nothing the user had is lost. Files stre
 
 from __future__ import annotations
 
-import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from .atomic import atomic_path
-from .audio_io import AudioInfo, OutputError, check_writable, choose_subtype, output_format, probe, read_blocks, span
-from .errors import AudioInputError
+from .atomic import atomic_path, scratch_folder, sweep_debris
+from .audio_io import (AudioInfo, OutputError, check_writable, choose_subtype, native, output_format, probe,
+                       read_blocks, span)
+from .errors import AudioInputError, printable
 
 CLIP_LEVEL = 0.999
 SILENCE_LEVEL = 1e-6  # peak below −120 dBFS
@@ -106,8 +107,10 @@ def enhance_file(
 
     `board` is a MuseEnhance, a Pedalboard or any callable (audio, sample_rate) → audio. The output keeps the
     input's sample rate, channel count and, unless `subtype` says otherwise, its bit depth.
-    `progress(done, total)` counts input samples.
+    `progress(done, total)` counts input samples. Without `overwrite` a file that appears at `destination`
+    while this runs is left alone too (DestinationAppearedError says where the result went instead).
     """
+    began = time.time()
     info = probe(source)  # a missing or broken input is the first thing to report
     check_writable(destination, overwrite, inputs={source})
     if plot:
@@ -116,13 +119,14 @@ def enhance_file(
     fmt = output_format(destination, fmt, info.format)
     subtype = choose_subtype(fmt, subtype, info.subtype)
     rate = info.sample_rate
+    sweep_debris(destination.parent, older_than=began)
     # Pass 1 renders float audio to a scratch file; pass 2 writes the target format, scaled if it would clip.
     try:
-        with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as scratch_dir:
-            scratch = Path(scratch_dir) / "float.wav"
+        with scratch_folder(destination) as scratch_dir:
+            scratch = scratch_dir / "float.wav"
             levels_in, levels_out = _render(board, source, first, count, info, scratch, progress)
             warnings = _warnings(source, destination, levels_in, levels_out, subtype)
-            _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out)
+            _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out, replace=overwrite)
     except (OSError, soundfile.LibsndfileError) as error:
         raise OutputError(f"{destination}: could not be written ({error}); check the folder's permissions and free space") from None
     if plot:
@@ -135,7 +139,7 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
     process = _processor(board, info.sample_rate)
     size = int(BLOCK_SECONDS * info.sample_rate)
     done = 0
-    with soundfile.SoundFile(str(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
+    with soundfile.SoundFile(native(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
         for block in read_blocks(source, first, count, size):
             if not np.all(np.isfinite(block)):
                 raise AudioInputError(f"{source}: contains NaN or infinite samples; the file is damaged — repair or re-export it")
@@ -159,11 +163,12 @@ def _would_clip(levels_out: Levels, subtype: str) -> bool:
 
 
 def _write_target(scratch: Path, destination: Path, info: AudioInfo, fmt: str, subtype: str,
-                  levels_in: Levels, levels_out: Levels) -> None:
+                  levels_in: Levels, levels_out: Levels, replace: bool) -> None:
     """The rendered float audio → the target format, atomically; silence stays exact, clipping is avoided."""
     gain = CLIP_LEVEL / levels_out.peak if _would_clip(levels_out, subtype) else 1.0
     rate = info.sample_rate
-    with atomic_path(destination) as tmp, soundfile.SoundFile(str(tmp), "w", rate, info.channels, subtype, format=fmt) as out:
+    with (atomic_path(destination, replace=replace) as tmp,
+          soundfile.SoundFile(native(tmp), "w", rate, info.channels, subtype, format=fmt) as out):
         for block in read_blocks(scratch, 0, levels_out.samples // info.channels, int(BLOCK_SECONDS * rate)):
             out.write((np.zeros_like(block) if levels_in.silent else block * gain).T)
 
@@ -189,6 +194,11 @@ def _plot(source: Path, first: int, count: int, destination: Path, rate: int) ->
     from .plot import save_spectrograms
 
     frames = min(count, int(PLOT_SECONDS * rate))
-    before = next(read_blocks(source, first, frames, frames))
-    after = next(read_blocks(destination, 0, frames, frames))
-    save_spectrograms({"before": before, "after": after}, rate, _plot_path(destination), source.name)
+    panels = {"before": _mono(source, first, frames, rate), "after": _mono(destination, 0, frames, rate)}
+    save_spectrograms(panels, rate, _plot_path(destination), printable(source.name))
+
+
+def _mono(path: Path, first: int, frames: int, rate: int) -> np.ndarray:
+    """`frames` of `path` mixed to mono block by block: many channels cost no more memory than one."""
+    blocks = read_blocks(path, first, frames, int(BLOCK_SECONDS * rate))
+    return np.concatenate([block.mean(axis=0) for block in blocks])

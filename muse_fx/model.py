@@ -18,7 +18,7 @@ class MuseModel(nn.Module):
         self.config = config
         self.log_mel = LogMel(config.mel)
         self.mel2mel = Generator(config.mel2mel)
-        self.musecoder = Musecoder(config.musecoder, config.mel)
+        self.musecoder = Musecoder(config.musecoder, config.mel) if config.musecoder else None
 
     @property
     def sample_rate(self) -> int:

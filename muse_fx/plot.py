@@ -11,24 +11,37 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def _spectrogram_db(audio: np.ndarray, sample_rate: int, n_fft: int = 2048) -> np.ndarray:
-    """Mono power spectrogram in dB (freq, frames), Hann window, 75% overlap."""
-    mono = audio.mean(axis=0) if audio.ndim == 2 else audio
-    mono = np.pad(mono, (0, max(0, n_fft - len(mono))))
+# The picture is 1100 pixels wide: more columns than that add memory, not detail.
+MAX_COLUMNS = 1200
+
+
+def _spectrogram_db(audio: np.ndarray, n_fft: int = 2048) -> np.ndarray:
+    """Mono power spectrogram in dB (freq, columns), Hann window, 75% overlap.
+
+    Long signals are computed a column at a time, each column the loudest of the frames it covers (so a
+    click still shows), which keeps memory at a few MB for an hour as for a second.
+    """
+    mono = audio.mean(axis=0) if audio.ndim == 2 and len(audio) > 1 else audio.reshape(-1)  # mono: a view, no copy
+    mono = mono.astype(np.float32, copy=False)
+    if len(mono) < n_fft:
+        mono = np.pad(mono, (0, n_fft - len(mono)))
     hop = n_fft // 4
     frames = 1 + (len(mono) - n_fft) // hop
-    index = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]
-    spectrum = np.fft.rfft(mono[index] * np.hanning(n_fft), axis=1)
-    return 10 * np.log10(np.abs(spectrum.T) ** 2 + 1e-10)
+    edges = np.linspace(0, frames, min(frames, MAX_COLUMNS) + 1).astype(int)
+    window = np.hanning(n_fft).astype(np.float32)
+    columns = np.empty((n_fft // 2 + 1, len(edges) - 1), dtype=np.float32)
+    for column, (start, stop) in enumerate(zip(edges[:-1], edges[1:])):
+        index = np.arange(n_fft)[None, :] + hop * np.arange(start, stop)[:, None]
+        columns[:, column] = (np.abs(np.fft.rfft(mono[index] * window, axis=1)) ** 2).max(axis=0)
+    return 10 * np.log10(columns + 1e-10)
 
 
 def save_spectrograms(panels: dict[str, np.ndarray], sample_rate: int, path: Path, title: str = "") -> Path:
     """One row per labelled signal ((channels, samples) or (samples,)), shared colour scale, saved as PNG."""
-    specs = {label: _spectrogram_db(audio, sample_rate) for label, audio in panels.items()}
-    top = max(float(s.max()) for s in specs.values())
+    specs = {label: (_spectrogram_db(audio), audio.shape[-1] / sample_rate) for label, audio in panels.items()}
+    top = max(float(spec.max()) for spec, _ in specs.values())
     fig, axes = plt.subplots(len(specs), 1, figsize=(10, 2.6 * len(specs)), sharex=True, squeeze=False)
-    for ax, (label, spec) in zip(axes[:, 0], specs.items()):
-        seconds = spec.shape[1] * 512 / sample_rate
+    for ax, (label, (spec, seconds)) in zip(axes[:, 0], specs.items()):
         image = ax.imshow(
             spec, origin="lower", aspect="auto", vmin=top - 90, vmax=top, cmap="magma",
             extent=(0, seconds, 0, sample_rate / 2000),

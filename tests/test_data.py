@@ -12,7 +12,7 @@ import torch
 from click.testing import CliRunner
 
 from muse_fx.cli.data import data
-from muse_fx.training.corpus import Line, Note, split_for
+from muse_fx.training.corpus import Line, Note, Work, split_for
 from muse_fx.training.instruments import BY_NAME, INSTRUMENTS
 from muse_fx.training.loudness import loudness_db, normalise
 from muse_fx.training.midi import midi_bytes
@@ -57,16 +57,47 @@ def test_normalise_reaches_the_target_loudness_without_clipping():
     assert loudness_db(out, 16000) == pytest.approx(-20.0, abs=0.1) and out.abs().max() <= 0.98
 
 
-@needs_fluidsynth
-def test_fluidsynth_render_is_mono_16k_and_loudness_normalised():
-    from muse_fx.training.render import SOUNDFONTS, TARGET_LOUDNESS_DB, render_clip
+SCORE = Work("test/2", "chorale", (LINE, Line("test/2", "bass", "chorale",
+                                                  tuple(Note(i * 1.0, 1.0, (43 + i % 5,)) for i in range(8)))))
 
-    fonts = [path for path, _ in SOUNDFONTS if path.suffix == ".sf2" and path.exists()]
+
+def test_ensemble_parts_share_tempo_and_key_and_drums_bring_cymbals():
+    from muse_fx.training.arrangement import arrange
+    from muse_fx.training.drums import CRASH, RIDE, CLOSED_HAT
+    from muse_fx.training.soundfonts import SOUNDFONTS
+
+    for seed in range(40):
+        arrangement = arrange(SCORE, random.Random(seed), SOUNDFONTS, ())
+        if arrangement.kind in ("ensemble", "duet"):
+            performances = [v.performance for v in arrangement.voices]
+            assert len({p.tempo_bpm for p in performances}) == 1 and len({p.transposition for p in performances}) == 1
+    tune = Work(LINE.work, "tune", (LINE,))
+    kinds = {arrange(tune, random.Random(seed), SOUNDFONTS, ()).kind for seed in range(20)}
+    assert kinds == {"solo", "drums"}
+    drummed = next(arrange(tune, random.Random(s), SOUNDFONTS, ()) for s in range(20)
+                   if arrange(tune, random.Random(s), SOUNDFONTS, ()).kind == "drums")
+    keys = {e.pitch for e in drummed.voices[1].performance.events}
+    assert keys & {CRASH, RIDE, CLOSED_HAT} and drummed.voices[1].channel == 9  # the GM font's own kit
+
+
+@needs_fluidsynth
+def test_ensemble_render_is_mono_full_band_and_loudness_normalised():
+    from muse_fx.training.arrangement import Arrangement, Voice
+    from muse_fx.training.render import TARGET_LOUDNESS_DB, render_arrangement
+    from muse_fx.training.soundfonts import SOUNDFONTS, installed
+
+    fonts = [font for font in installed(SOUNDFONTS) if font.path.suffix == ".sf2"]
     if not fonts:
         pytest.skip("no .sf2 soundfont installed (Debian: fluid-soundfont-gm)")
-    audio, _ = render_clip(LINE, BY_NAME["clarinet"], fonts[0], random.Random(0))
-    assert audio.ndim == 1 and 3.0 < len(audio) / 16000 < 12.0
-    assert loudness_db(audio, 16000) == pytest.approx(TARGET_LOUDNESS_DB, abs=1.0)
+    rng = random.Random(0)
+    voices = (Voice("violin", 40, 0, perform(LINE, BY_NAME["violin"], rng, 100.0, 0)),
+              Voice("cello", 42, 0, perform(SCORE.parts[1], BY_NAME["cello"], rng, 100.0, 0)))
+    audio = render_arrangement(Arrangement("test/2", "ensemble", voices, fonts[0]), 44100)
+    assert audio.ndim == 1 and 3.0 < len(audio) / 44100 < 12.0
+    assert loudness_db(audio, 44100) == pytest.approx(TARGET_LOUDNESS_DB, abs=1.0)
+    spectrum = torch.fft.rfft(audio).abs().square()
+    above_8k = spectrum[int(8000 / 22050 * len(spectrum)):].sum() / spectrum.sum()
+    assert above_8k > 1e-5  # a violin's harmonics reach past 8 kHz: the render is not band-limited
 
 
 @needs_espeak
@@ -95,8 +126,9 @@ def _tiny_corpus(folder, splits=("train", "test")):
         writer.writeheader()
         for i, split in enumerate(splits):
             sf.write(folder / f"{split}.flac", tone_sequence(4.0, 16000, random.Random(i)).numpy(), 16000)
-            writer.writerow(dict(file=f"{split}.flac", work=f"w{i}", instrument="flute", program=73, soundfont="x",
-                                 transposition=0, split=split, duration=4.0))  # fmt: skip
+            writer.writerow(dict(file=f"{split}.flac", work=f"w{i}", take=0, arrangement="solo", instrument="flute",
+                                 program=73, soundfont="x", transposition=0, split=split, duration=4.0,
+                                 sample_rate=16000))
 
 
 def test_pairs_cli_writes_reproducible_held_out_pairs_that_eval_reads(tmp_path):

@@ -18,17 +18,21 @@ def data() -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for FLAC files + manifest.csv.")
 @click.option("--hours", type=float, default=2.0, show_default=True, help="Stop once this much audio exists.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--sample-rate", type=int, default=44100, show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True, help="FluidSynth renders run side by side.")
 @click.option("--soundfont", "soundfonts", type=click.Path(exists=True, path_type=Path), multiple=True,
-              help="Soundfont(s) to use instead of Debian's FluidR3_GM + MuseScore_General.")  # fmt: skip
-def render(out: Path, hours: float, seed: int, soundfonts: tuple[Path, ...]) -> None:
-    """Render solo lines from the music21 corpus through FluidSynth (dry, mono, 16 kHz FLAC); resumable."""
+              help="Soundfont(s) to use instead of the licence-checked Debian set (training/soundfonts.py).")
+def render(out: Path, hours: float, seed: int, sample_rate: int, workers: int, soundfonts: tuple[Path, ...]) -> None:
+    """Render music21 works as solos, duets, ensembles, keyboard parts and tunes over drums (dry, mono FLAC);
+    resumable."""
     from tqdm import tqdm
 
-    from muse_fx.training.render import SOUNDFONTS, render_corpus
+    from muse_fx.training.render import render_corpus
+    from muse_fx.training.soundfonts import SOUNDFONTS, Soundfont
 
-    fonts = tuple((p, 1.0) for p in soundfonts) or SOUNDFONTS
+    fonts = tuple(Soundfont(p, "", "given on the command line", 1.0) for p in soundfonts) or SOUNDFONTS
     with tqdm(total=round(hours * 3600), unit="s audio", desc="render") as bar:
-        clips = render_corpus(out, hours, seed, fonts, progress=lambda seconds: bar.update(round(seconds)))
+        clips = render_corpus(out, hours, seed, sample_rate, fonts, workers, lambda seconds: bar.update(round(seconds)))
     hours_done = sum(c.duration for c in clips) / 3600
     click.echo(f"{len(clips)} clips, {hours_done:.2f} h in {out / 'manifest.csv'}")
 

@@ -7,6 +7,7 @@ import traceback
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from tqdm import tqdm
@@ -14,10 +15,13 @@ from tqdm import tqdm
 from ..audio_io import FORMATS
 from ..devices import DEVICES
 from ..errors import MuseFxError
+from ..interrupts import Stopped, exit_status, stop_signals_interrupt
 from ..parameters import MUSECODERS
 from .inputs import expand, plan_outputs
 from .progress_file import ProgressFile
 from .ray_options import ray_option
+
+SKIPPED_LISTED = 10  # a folder of 500 PDFs should not bury the summary
 
 
 def build_board(preset, **settings):
@@ -67,42 +71,62 @@ def build_board(preset, **settings):
 def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, subtype, overwrite, plot,
             start, duration, progress_file, ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker,
             ray_ship, **settings):
-    """Enhance audio files (WAV, FLAC, AIFF, OGG, MP3): INPUT can be files, folders or quoted globs."""
+    """Enhance audio files (WAV, FLAC, AIFF, OGG, MP3) and the sound of phone recordings and videos (M4A, AAC,
+    Opus, MP4, MOV, MKV, WebM…, written as FLAC): INPUT can be files, folders or quoted globs."""
     debug = ctx.obj.get("debug", False) if ctx.obj else False
     status = ProgressFile(progress_file)
-    status.write("running", 0.0, "loading model")
-    try:
-        pairs = plan_outputs(expand(inputs, recursive), output, output_dir, suffix, fmt)
-        if (start or duration) and len(pairs) > 1:
-            raise click.UsageError("--start/--duration apply to a single input")
-        if ray_address is not None and settings["server"]:
-            raise click.UsageError("--ray and --server both run the model elsewhere; choose one")
-        if output_dir:
-            output_dir.mkdir(parents=True, exist_ok=True)
-        settings["steps"] = int(settings["steps"]) if settings["steps"] else None
-        make_board = partial(build_board, preset, **settings)
-        board = make_board() if ray_address is None else None  # on Ray, each worker builds its own
-    except (MuseFxError, click.UsageError) as error:
-        status.write("error", 0.0, str(error))
-        raise
-    options = dict(start=start, duration=duration, fmt=fmt, subtype=subtype, overwrite=overwrite, plot=plot)
-    if ray_address is None:
-        failures = _run(board, pairs, status, debug, **options)
-    else:
-        from ..scale.batch import RayBatch, enhance_on_ray, skip_finished
-
-        pairs = pairs if overwrite else skip_finished(pairs)
-        batch = RayBatch(ray_address, ray_workers, ray_cpus_per_worker, ray_gpus_per_worker, ray_ship)
-        failures = enhance_on_ray(make_board, pairs, batch, status, debug, **options) if pairs else []
-    ok = len(pairs) - len(failures)
-    if len(pairs) > 1:
-        click.echo(f"\n{ok} of {len(pairs)} file(s) enhanced" + (f", {len(failures)} failed:" if failures else ""), err=True)
-        for source, message in failures:
-            click.echo(f"  ✗ {message}", err=True)
+    with stop_signals_interrupt():  # SIGTERM/SIGHUP clean up like Ctrl-C
+        status.write("running", 0.0, "loading model")
+        try:
+            files, skipped = expand(inputs, recursive)
+            pairs = plan_outputs(files, output, output_dir, suffix, fmt)
+            if (start or duration) and len(pairs) > 1:
+                raise click.UsageError("--start/--duration apply to a single input")
+            if ray_address is not None and settings["server"]:
+                raise click.UsageError("--ray and --server both run the model elsewhere; choose one")
+            if output_dir:
+                output_dir.mkdir(parents=True, exist_ok=True)
+            settings["steps"] = int(settings["steps"]) if settings["steps"] else None
+            make_board = partial(build_board, preset, **settings)
+            board = make_board() if ray_address is None else None  # on Ray, each worker builds its own
+        except (MuseFxError, click.UsageError) as error:
+            status.write("error", 0.0, str(error))
+            raise
+        except KeyboardInterrupt as interrupt:
+            _stopped(status, interrupt, "nothing was written")
+        options = dict(start=start, duration=duration, fmt=fmt, subtype=subtype, overwrite=overwrite, plot=plot)
+        if ray_address is None:
+            failures = _run(board, pairs, status, debug, **options)
+        else:
+            pairs, failures = _run_on_ray(make_board, pairs, status, debug, ray_address, ray_workers,
+                                          ray_cpus_per_worker, ray_gpus_per_worker, ray_ship, **options)
+    _summarise(pairs, failures, skipped)
     if failures:
         status.write("error", 1.0, failures[0][1])
         sys.exit(1)
     status.write("done", 1.0, str(pairs[-1][1]) if pairs else "nothing to do")
+
+
+def _summarise(pairs: list[tuple[Path, Path]], failures: list[tuple[Path, str]], skipped: list[Path]) -> None:
+    if len(pairs) == 1 and not skipped:
+        return
+    ok = len(pairs) - len(failures)
+    click.echo(f"\n{ok} of {len(pairs)} file(s) enhanced" + (f", {len(failures)} failed:" if failures else ""), err=True)
+    for source, message in failures:
+        click.echo(f"  ✗ {message}", err=True)
+    if skipped:
+        click.echo(f"skipped {len(skipped)} file(s) that are not audio muse-fx reads:", err=True)
+        for path in skipped[:SKIPPED_LISTED]:
+            click.echo(f"  - {path}", err=True)
+        if len(skipped) > SKIPPED_LISTED:
+            click.echo(f"  … and {len(skipped) - SKIPPED_LISTED} more", err=True)
+
+
+def _stopped(status: ProgressFile, interrupt: KeyboardInterrupt, what: str) -> NoReturn:
+    reason = f"stopped by {interrupt}" if isinstance(interrupt, Stopped) else "interrupted"
+    click.echo(f"\n{reason}: {what}", err=True)
+    status.write("error", 0.0, reason)
+    sys.exit(exit_status(interrupt))
 
 
 def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
@@ -119,17 +143,28 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
 
         try:
             outcome = attempt(board, source, destination, debug, progress=progress, **options)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             chunk_bar.close()
-            click.echo(f"\ninterrupted: {destination} was not written; no partial files were left", err=True)
-            status.write("error", 0.0, "interrupted")
-            sys.exit(130)
+            _stopped(status, interrupt, f"{destination} was not written; no partial files were left")
         finally:
             chunk_bar.close()
             files_bar.update(1)
         report(outcome, failures)
     files_bar.close()
     return failures
+
+
+def _run_on_ray(make_board, pairs, status, debug, address, workers, cpus, gpus, ship, **options):
+    """(the pairs still to do, their failures): `muse-fx enhance --ray` skips outputs that exist unless told
+    to overwrite, so a library run can be resumed (docs/scale-out.md)."""
+    from ..scale.batch import RayBatch, enhance_on_ray, skip_finished
+
+    pairs = pairs if options["overwrite"] else skip_finished(pairs)
+    batch = RayBatch(address, workers, cpus, gpus, ship)
+    try:
+        return pairs, enhance_on_ray(make_board, pairs, batch, status, debug, **options) if pairs else []
+    except KeyboardInterrupt as interrupt:
+        _stopped(status, interrupt, "the files in progress were not written; no partial files were left")
 
 
 @dataclass

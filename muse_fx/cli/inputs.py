@@ -7,17 +7,24 @@ from pathlib import Path
 
 import click
 
-from ..audio_io import EXTENSIONS, FORMATS, READABLE
+from ..audio_io import EXTENSIONS, FORMATS, READABLE, output_extension
 
 
-def expand(arguments: tuple[str, ...], recursive: bool) -> list[Path]:
-    """Files as given, audio files inside folders, and quoted globs the shell left alone; order kept, no repeats."""
+def expand(arguments: tuple[str, ...], recursive: bool) -> tuple[list[Path], list[Path]]:
+    """Files as given, audio files inside folders, and quoted globs the shell left alone; order kept, no repeats.
+
+    Also returns the files inside folders that muse-fx cannot read, to be listed as skipped (hidden files,
+    such as .DS_Store or a killed run's debris, are left out of both).
+    """
     found: list[Path] = []
+    skipped: list[Path] = []
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
             pattern = "**/*" if recursive else "*"
-            found += sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in READABLE)
+            files = sorted(p for p in path.glob(pattern) if p.is_file() and not p.name.startswith("."))
+            found += [p for p in files if p.suffix.lower() in READABLE]
+            skipped += [p for p in files if p.suffix.lower() not in READABLE]
         elif any(ch in argument for ch in "*?[") and not path.exists():
             matches = sorted(Path(m) for m in glob.glob(argument, recursive=recursive))
             if not matches:
@@ -27,8 +34,9 @@ def expand(arguments: tuple[str, ...], recursive: bool) -> list[Path]:
             found.append(path)  # missing files are reported per file, so the rest still run
     unique = list(dict.fromkeys(found))
     if not unique:
-        raise click.BadParameter("no audio files found in the given inputs", param_hint="INPUT")
-    return unique
+        also = f" (skipped {len(skipped)} file(s) that are not audio muse-fx reads)" if skipped else ""
+        raise click.BadParameter(f"no audio files found in the given inputs{also}", param_hint="INPUT")
+    return unique, skipped
 
 
 def plan_outputs(
@@ -45,9 +53,9 @@ def plan_outputs(
         if output:
             destination = output
         elif output_dir:
-            destination = output_dir / (source.stem + (extension or source.suffix))
+            destination = output_dir / (source.stem + (extension or output_extension(source)))
         else:
-            destination = source.with_name(source.stem + suffix + (extension or source.suffix))
+            destination = source.with_name(source.stem + suffix + (extension or output_extension(source)))
         pairs.append((source, destination))
     targets = [d.resolve() for _, d in pairs]
     for (source, destination), target in zip(pairs, targets):

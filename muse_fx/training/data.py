@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import soundfile as sf
 import torch
+import torchaudio
 
 from .degrade.chain import DegradeConfig, Degrader
 from .loudness import loudness_db
@@ -27,47 +29,61 @@ class DataConfig:
 
 
 class CleanClips:
-    """A split of the rendered corpus held in memory as int16; `reload()` picks up clips rendered since."""
+    """A split of the rendered corpus, read segment by segment from its FLAC files (20 h at 44.1 kHz would be
+    6 GB in memory); `reload()` picks up clips rendered since. Segments come at `sample_rate`, resampled when the
+    corpus was rendered at another rate."""
 
-    def __init__(self, folder: Path, split: str):
-        self.folder, self.split = folder, split
-        self.audio: list[torch.Tensor] = []
+    def __init__(self, folder: Path, split: str, sample_rate: int):
+        self.folder, self.split, self.sample_rate = folder, split, sample_rate
+        self.clips: list[tuple[Path, int, int]] = []  # (file, frames, sample rate)
         self.files: set[str] = set()
         self.reload()
 
     def reload(self) -> None:
         for clip in read_manifest(self.folder / "manifest.csv"):
             if clip.split == self.split and clip.file not in self.files:
+                path = self.folder / clip.file
                 try:
-                    data, _ = sf.read(self.folder / clip.file, dtype="int16")
+                    info = sf.info(path)
                 except (RuntimeError, ValueError, OSError):  # still being written: take it at the next reload
                     continue
-                self.audio.append(torch.from_numpy(data))
+                self.clips.append((path, info.frames, info.samplerate))
                 self.files.add(clip.file)
-        if not self.audio:
+        if not self.clips:
             raise FileNotFoundError(f"no {self.split} clips in {self.folder / 'manifest.csv'}")
 
     def segment(self, samples: int, rng: random.Random) -> torch.Tensor:
         """A random (samples,) float segment; clips are drawn in proportion to their length."""
-        clip = rng.choices(self.audio, weights=[len(a) for a in self.audio])[0]
-        start = rng.randrange(max(1, len(clip) - samples))
-        piece = clip[start : start + samples].float() / 32768
-        return torch.nn.functional.pad(piece, (0, samples - len(piece)))
+        path, frames, rate = rng.choices(self.clips, weights=[c[1] for c in self.clips])[0]
+        wanted = math.ceil(samples * rate / self.sample_rate)
+        start = rng.randrange(max(1, frames - wanted))
+        piece = torch.from_numpy(sf.read(path, frames=wanted, start=start, dtype="float32")[0])
+        if rate != self.sample_rate:
+            piece = torchaudio.functional.resample(piece, rate, self.sample_rate)
+        return torch.nn.functional.pad(piece[:samples], (0, max(0, samples - len(piece))))
 
 
 class SyntheticClips:
     def reload(self) -> None:
         pass
 
+    def __init__(self, sample_rate: int):
+        self.sample_rate = sample_rate
+
     def segment(self, samples: int, rng: random.Random) -> torch.Tensor:
-        return tone_sequence(samples / 16000 + 0.01, 16000, rng)[:samples]
+        return tone_sequence(samples / self.sample_rate + 0.01, self.sample_rate, rng)[:samples]
 
 
-def bank_items(path: str, key: str, split: str | None) -> tuple[list[torch.Tensor], list[float]]:
+def bank_items(
+    path: str, key: str, split: str | None, sample_rate: int | None = None
+) -> tuple[list[torch.Tensor], list[float]]:
     """A bank file's `key` items of one split (None: all), with their RT60s where the bank has them."""
     if not path:
         return [], []
     bank = torch.load(path, weights_only=False)
+    if sample_rate and bank["sample_rate"] != sample_rate:
+        raise ValueError(f"{path} was built at {bank['sample_rate']} Hz but the model trains at {sample_rate} Hz; "
+                         f"build one with --sample-rate {sample_rate}")
     keep = [i for i in range(len(bank[key])) if split is None or bank["split"][i] == split]
     return [bank[key][i] for i in keep], [bank["rt60"][i] for i in keep] if "rt60" in bank else []
 
@@ -78,9 +94,9 @@ class Batches:
     def __init__(self, config: DataConfig, split: str, sample_rate: int, hop: int, seed: int = 0):
         self.samples = round(config.segment_seconds * sample_rate / hop) * hop
         self.sample_rate = sample_rate
-        self.clips = CleanClips(Path(config.clean), split) if config.clean else SyntheticClips()
-        rirs, rt60 = bank_items(config.rirs, "rirs", split)
-        babble, _ = bank_items(config.babble, "utterances", None)  # pseudo-words: nothing to leak across splits
+        self.clips = CleanClips(Path(config.clean), split, sample_rate) if config.clean else SyntheticClips(sample_rate)
+        rirs, rt60 = bank_items(config.rirs, "rirs", split, sample_rate)
+        babble, _ = bank_items(config.babble, "utterances", None, sample_rate)  # pseudo-words: nothing to leak across splits
         self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble)
         self.rng = random.Random(seed)
 

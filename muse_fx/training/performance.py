@@ -52,10 +52,17 @@ def _fold(pitch: int, instrument: Instrument) -> int:
     return pitch
 
 
-def perform(line: Line, instrument: Instrument, rng: random.Random) -> Performance:
-    """Humanise: tempo drawn per line, per-note timing jitter, a slow velocity drift plus per-note accents."""
-    transposition = transposition_for(line, instrument, rng)
-    bpm = rng.uniform(*TEMPO_BPM[line.kind])
+def perform(
+    line: Line, instrument: Instrument, rng: random.Random, bpm: float | None = None, transposition: int | None = None
+) -> Performance:
+    """Humanise: tempo drawn per line, per-note timing jitter, a slow velocity drift plus per-note accents.
+
+    Parts of one ensemble share `bpm` and `transposition`; notes outside an instrument's range fold by octaves.
+    """
+    if transposition is None:
+        transposition = transposition_for(line, instrument, rng)
+    if bpm is None:
+        bpm = rng.uniform(*TEMPO_BPM[line.kind])
     seconds_per_quarter = 60.0 / bpm
     legato = rng.uniform(0.8, 1.0)
     level = rng.uniform(55, 105)

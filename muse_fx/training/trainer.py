@@ -20,11 +20,12 @@ from ..devices import resolve_device
 from ..fast_path import apply_mel_gain
 from ..mel2mel import Discriminator
 from ..model import MuseModel
+from ..weights import load_model
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .curves import CurveLog
 from .data import Batches
-from .objectives import diffusion_loss, fast_path_l1, lsgan
+from .objectives import diffusion_loss, lsgan, spectral_losses
 
 MODES = ("mel2mel", "musecoder", "both", "joint")
 
@@ -44,14 +45,17 @@ class Trainer:
         self.model = MuseModel(config.model).to(self.device)
         self.discriminator = Discriminator(config.model.mel2mel).to(self.device)
         adam = lambda params: torch.optim.Adam(params, lr=o.lr, betas=o.betas)
+        if self.model.musecoder is None and mode != "mel2mel":
+            raise ValueError(f"model preset {config.preset!r} has no musecoder: only `train mel2mel` applies")
         self.optimisers = {
             "mel2mel": adam(self.model.mel2mel.parameters()),
             "discriminator": adam(self.discriminator.parameters()),
-            "musecoder": adam(self.model.musecoder.parameters()),
         }
+        if self.model.musecoder is not None:
+            self.optimisers["musecoder"] = adam(self.model.musecoder.parameters())
+            self.alpha_cum = diffusion.training_schedule(config.model.musecoder).alpha_cum.float().to(self.device)
         self.step = 0
         self.best = float("inf")
-        self.alpha_cum = diffusion.training_schedule(config.model.musecoder).alpha_cum.float().to(self.device)
         mel = config.model.mel
         self.mel_batches = Batches(config.data, "train", mel.sample_rate, mel.hop_length, o.seed)
         short = type(config.data)(**{**config.data.__dict__, "segment_seconds": o.musecoder_segment_seconds})
@@ -70,7 +74,14 @@ class Trainer:
         }  # fmt: skip
 
     def load(self, path: Path, weights_only: bool = False) -> None:
-        """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights."""
+        """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights.
+
+        A .safetensors model starts mel2mel from its generator: the ResNet is fully convolutional, so a 16 kHz
+        model's generator is a fair start for a full-band one.
+        """
+        if path.suffix == ".safetensors":
+            self.model.mel2mel.load_state_dict(load_model(path).mel2mel.state_dict())
+            return
         state = load_checkpoint(path)
         self.model.load_state_dict(state["model"])
         self.discriminator.load_state_dict(state["discriminator"])
@@ -105,11 +116,15 @@ class Trainer:
             gan = lsgan(self.discriminator(d_mel, fake), True)
             l1 = F.l1_loss(fake, c_mel)
             losses = {"g_gan": gan, "g_l1": l1}
-            if o.lambda_fast:
-                losses["g_fast"] = fast_path_l1(
-                    self.model.log_mel, degraded, d_mel.squeeze(1), fake.squeeze(1).float(), c_mel.squeeze(1)
-                )
-            total = gan + o.lambda_l1 * l1 + o.lambda_fast * losses.get("g_fast", 0.0)
+            if o.lambda_fast or o.lambda_mrstft or o.lambda_under:
+                fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1).float(), self.model.log_mel)
+                losses["g_fast"] = F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1))
+                losses["g_mrstft"], losses["g_under"] = spectral_losses(fast, clean)
+            total = gan + o.lambda_l1 * l1 + sum(
+                weight * losses[name]
+                for name, weight in (("g_fast", o.lambda_fast), ("g_mrstft", o.lambda_mrstft), ("g_under", o.lambda_under))
+                if weight
+            )
         self._update("mel2mel", total)
         return {"d_loss": d_loss.item(), **{k: v.item() for k, v in losses.items()}}
 
@@ -172,12 +187,17 @@ class Trainer:
             fake = self.model.mel2mel(d_mel)
             fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1), self.model.log_mel)
             frames = clean.shape[-1] // self.config.model.mel.hop_length
+            mrstft, under = spectral_losses(fast, clean)
             values = {
                 "mel_l1_input": F.l1_loss(d_mel, c_mel),
                 "mel_l1_mel2mel": F.l1_loss(fake, c_mel),
                 "mel_l1_fast": F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1)),
-                "diffusion": diffusion_loss(self.model.musecoder, clean, c_mel.squeeze(1)[..., :frames], self.alpha_cum),
-            }  # fmt: skip
+                "mrstft_fast": mrstft,
+                "under_fast": under,
+            }
+            if self.model.musecoder is not None:
+                c = c_mel.squeeze(1)[..., :frames]
+                values["diffusion"] = diffusion_loss(self.model.musecoder, clean, c, self.alpha_cum)
             for k, v in values.items():
                 totals[k] = totals.get(k, 0.0) + float(v) * len(degraded) / len(degraded_all)
         torch.set_rng_state(generator_state)
@@ -191,7 +211,7 @@ class Trainer:
         d_mel = self.model.log_mel(degraded)
         fake = self.model.mel2mel(d_mel.unsqueeze(1)).squeeze(1)
         outputs = {"degraded": degraded, "clean": clean, "fast": apply_mel_gain(degraded, d_mel, fake, self.model.log_mel)}
-        if self.mode != "mel2mel":
+        if self.mode != "mel2mel" and self.model.musecoder is not None:
             schedule = diffusion.schedule_for(self.config.model.musecoder, len(self.config.model.musecoder.fast_schedule))
             outputs["diffusion"] = diffusion.sample(self.model.musecoder, fake, schedule, [torch.Generator().manual_seed(0)])
         for name, audio in outputs.items():

@@ -507,6 +507,25 @@ test("time selection over two items on two selected tracks", function(w)
   undo_balanced(w, 1)
 end)
 
+------------------------------------------------------------------------------------------- real muse-fx
+
+-- Only when tests/test_hardening_files.py hands over a real muse-fx (tiny model) and a source file: the
+-- action's own arguments (-o <name>.wav) must give a playable WAV for every kind of item, MP3 included.
+local REAL, REAL_SOURCE = os.getenv("MUSE_FX_REAL_EXECUTABLE"), os.getenv("MUSE_FX_REAL_SOURCE")
+if REAL and REAL_SOURCE then
+  test("real muse-fx: the item's source becomes a WAV take", function(w)
+    w.ext.muse_fx.executable = REAL
+    local item = audio_item(w, { file = REAL_SOURCE, position = 0, length = 0.5, source_length = 1 })
+    w:run_action(ITEMS)
+    no_message(w)
+    local out = item.active.source.file
+    eq(out, output_dir(w) .. "/" .. REAL_SOURCE:match("([^/]+)%.%w+$") .. "_enhanced_1.wav", "new take's file")
+    local header = fake.read(out):sub(1, 12)
+    eq(header:sub(1, 4) .. header:sub(9, 12), "RIFFWAVE", "WAV header")
+    eq(list_dir(output_dir(w)), out:match("[^/]+$"), "files left next to the project media")
+  end)
+end
+
 ------------------------------------------------------------------------------------------- runner
 
 local only, ran, failed = arg[1], 0, 0

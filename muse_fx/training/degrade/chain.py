@@ -25,6 +25,7 @@ class DegradeConfig:
     # (e.g. (-70, -40) dB NSR) would stop mel2mel gating pauses to the log floor, but it also teaches the
     # musecoder to hiss, and no shipped model was trained with it: off until a run measures it.
     clean_floor_db: tuple[float, float] | None = None  # NSR of the floor added to clean and degraded
+    p_tone: float = 0.0  # gentle shelves on the clean signal itself (see eq.tone); the full-band config turns it on
     p_reverb: float = 0.8
     p_noise: float = 0.9
     nsr_db: tuple[float, float] = (-30.0, -5.0)  # noise-to-signal ratio
@@ -70,6 +71,8 @@ class Degrader:
             floor, colour = noise.coloured(clean.shape[-1], sr, rng, clean.device)
             params["clean_floor"] = {**colour, "nsr_db": round(rng.uniform(*c.clean_floor_db), 2)}
             clean = noise.mix_at_snr(clean, floor, params["clean_floor"]["nsr_db"])
+        if rng.random() < c.p_tone:
+            clean, params["tone"] = eq.tone(clean, sr, rng)
         audio = clean
         if self.rirs and rng.random() < c.p_reverb:
             index = rng.randrange(len(self.rirs))

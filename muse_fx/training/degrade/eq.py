@@ -30,8 +30,9 @@ def low_cut(audio: torch.Tensor, sample_rate: int, rng: random.Random):
 
 
 def band_limit(audio: torch.Tensor, sample_rate: int, rng: random.Random):
-    """A low-pass at 2.5–7 kHz: phone, cheap recorder or lossy-codec bandwidth."""
-    cutoff, order = rng.uniform(2500.0, 7000.0), rng.randint(4, 8)
+    """A low-pass at 2.5–16 kHz (log-uniform, below 0.9 × Nyquist): phone, cheap recorder or lossy-codec bandwidth."""
+    top = min(16000.0, 0.9 * sample_rate / 2)
+    cutoff, order = 2500.0 * (top / 2500.0) ** rng.random(), rng.randint(4, 8)
     freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
     return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=False)), {"cutoff_hz": round(cutoff), "order": order}
 
@@ -43,3 +44,20 @@ def clip(audio: torch.Tensor, rng: random.Random):
     driven = audio / peak * 10 ** (drive_db / 20)
     clipped = torch.tanh(driven) if soft else driven.clamp(-1.0, 1.0)
     return clipped * peak / 10 ** (drive_db / 20), {"drive_db": round(drive_db, 2), "soft": soft}
+
+
+TONE_SHELVES_HZ = (250.0, 3000.0)
+TONE_DB = 4.0
+
+
+def tone(audio: torch.Tensor, sample_rate: int, rng: random.Random):
+    """Gentle low and high shelves (±4 dB at 250 Hz and 3 kHz) on the CLEAN signal, before any degradation.
+
+    Input and target both carry them, so a darker or brighter instrument is not something to correct: only the
+    degradation's EQ is there to undo. Soundfont samples span a narrower range of timbres than real players.
+    """
+    gains_db = [rng.uniform(-TONE_DB, TONE_DB) for _ in TONE_SHELVES_HZ]
+    freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
+    low, high = (smooth_step(freqs, f, octaves=2.0) for f in TONE_SHELVES_HZ)  # two-octave slopes: gentle
+    curve_db = gains_db[0] * (1 - low) + gains_db[1] * high
+    return shape(audio, 10 ** (curve_db / 20)), {"shelves_db": [round(g, 2) for g in gains_db]}

@@ -1,0 +1,43 @@
+"""SIGTERM and SIGHUP stop a run the way Ctrl-C does, so the same clean-up runs and no debris is left.
+
+A closed terminal sends SIGHUP; `kill`, systemd, a DAW or a CI runner send SIGTERM. Left to Python's default
+they end the process at once, skipping every `finally`: the scratch folder and the half-written `.part` stay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal arrived; every `except KeyboardInterrupt` and `finally` treats it as Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def exit_status(interrupt: KeyboardInterrupt) -> int:
+    """The shell's convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + getattr(interrupt, "signum", signal.SIGINT)
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """Inside this block SIGTERM/SIGHUP raise Stopped; repeats are ignored so the clean-up can finish."""
+
+    def stop(signum, frame):
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
