@@ -211,7 +211,7 @@ def test_a_worker_killed_mid_file_is_restarted_and_the_file_redone(dying_board, 
 def test_a_file_that_kills_every_worker_fails_alone_after_the_retries(dying_board, library, local_outputs, tmp_path):
     marker = tmp_path / "died"
     marker.touch()  # only the 48 kHz file kills its worker, every time
-    names = ["stereo48k.wav", "mono16k.wav"]
+    names = ["mono16k.wav", "stereo48k.wav"]  # the last: no later file's start sweeps what its attempts left
     failures = enhance_with(functools.partial(dying_board, marker, 48000), library, names, tmp_path / "out")
     assert [(source.name, "failed 3 times" in message) for source, message in failures] == [("stereo48k.wav", True)]
     out = tmp_path / "out"
