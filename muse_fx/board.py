@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pedalboard
 
 from .audio import Layout, prepare
+
+if TYPE_CHECKING:
+    from .loudness import Loudness
 
 
 def is_native(plugin) -> bool:
@@ -36,10 +40,11 @@ class Pedalboard:
     is_effect = True
     is_instrument = False
 
-    def __init__(self, plugins: Iterable | None = None):
+    def __init__(self, plugins: Iterable | None = None, loudness: Loudness | None = None):
         self._plugins: list = []
         for plugin in plugins or []:
             self.append(plugin)
+        self.loudness = loudness  # a preset's make-up; it needs the whole recording, so enhance_file applies it
         self._layout: Layout | None = None
         self._segments_cache: tuple | None = None
 

@@ -36,7 +36,14 @@ class ServerError(MuseFxError):
 
 
 class ServerUnreachableError(ServerError, ConnectionError):
-    """Nothing answered at the URL."""
+    """Nothing answered at the URL; `reason` is what the connection attempt ran into."""
+
+    def __init__(self, url: str, reason: str):
+        self.url, self.reason = url, reason
+        super().__init__(
+            f"cannot reach muse-fx server at {url} ({reason}): is `muse-fx serve` running there? check the URL "
+            "and port, or add --fallback-local to enhance on this machine instead"
+        )
 
 
 class ServerAuthError(ServerError, PermissionError):
@@ -68,16 +75,26 @@ def _detail(response: httpx.Response) -> str:
         return response.text.strip() or response.reason_phrase
 
 
-def _raise_for(response: httpx.Response, url: str) -> None:
+def _auth_error(url: str, token_sent: bool) -> ServerAuthError:
+    """Clients take the token from $MUSE_FX_TOKEN (or `token=` in Python): the one place every client reads."""
+    if token_sent:
+        return ServerAuthError(
+            f"the server at {url} refused the token: set {TOKEN_ENV} to the token the server was started with "
+            f"(e.g. {TOKEN_ENV}=$(cat <the server's --token-file>))"
+        )
+    return ServerAuthError(
+        f"the server at {url} requires a token and none was sent: set {TOKEN_ENV} to the token the server was "
+        f"started with (e.g. {TOKEN_ENV}=$(cat <the server's --token-file>))"
+    )
+
+
+def _raise_for(response: httpx.Response, url: str, token_sent: bool) -> None:
     status = response.status_code
     if status < 400:
         return
     detail = _detail(response)
     if status == 401:
-        raise ServerAuthError(
-            f"the server at {url} requires a token: set {TOKEN_ENV} or --token-file "
-            f"(server said: {detail})"
-        )
+        raise _auth_error(url, token_sent)
     if status == 413:
         raise UploadTooLargeError(f"the server refused the upload as too large: {detail}")
     if status == 503:
@@ -126,15 +143,12 @@ class ServerClient:
             try:
                 with ExitStack() as stack, self._http.stream(method, path, **request(stack)) as response:
                     if response.status_code != 503 or last:
-                        _raise_for(response, self.url)
+                        _raise_for(response, self.url, "Authorization" in self._http.headers)
                         return on_ok(response)
                     retry_after = response.headers.get("Retry-After")
             except RETRYABLE as error:
                 if last:
-                    raise ServerUnreachableError(
-                        f"cannot reach muse-fx server at {self.url}: {error or type(error).__name__} — is "
-                        "`muse-fx serve` running? check the URL/port or use --fallback-local"
-                    ) from error
+                    raise ServerUnreachableError(self.url, str(error) or type(error).__name__) from error
             except httpx.TimeoutException as error:
                 raise ServerError(
                     f"the server at {self.url} did not answer within {self._http.timeout.read:g} s; "

@@ -20,6 +20,12 @@ from .config import MusecoderConfig
 from .musecoder import Musecoder
 
 
+# The warm start joins the chain where √(1−ᾱ) ≈ 0.25: noise well below a music signal's level, so the structure
+# of the fast output survives while the musecoder still re-draws its fine detail (and the 6-step schedule keeps
+# 4 of its steps).
+WARM_START_ALPHA_CUM = 0.94
+
+
 @dataclass(frozen=True)
 class Schedule:
     """One reverse chain: its noise levels and the (possibly fractional) training steps they align to."""
@@ -83,13 +89,33 @@ def _gaussian(shape: tuple[int, int], generators: list[torch.Generator], like: t
     return noise.to(device=like.device, dtype=like.dtype)
 
 
-def sample(model: Musecoder, mel: torch.Tensor, schedule: Schedule, generators: list[torch.Generator]) -> torch.Tensor:
-    """Run the reverse chain: (B, n_mels, frames) mel → (B, frames·hop) waveform in [-1, 1]."""
+def warm_start_step(schedule: Schedule, alpha_cum: float = WARM_START_ALPHA_CUM) -> int:
+    """The chain's step whose ᾱ is nearest `alpha_cum`: where an SDEdit-style warm start joins it."""
+    return int((schedule.alpha_cum - alpha_cum).abs().argmin())
+
+
+def sample(
+    model: Musecoder,
+    mel: torch.Tensor,
+    schedule: Schedule,
+    generators: list[torch.Generator],
+    start: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Run the reverse chain: (B, n_mels, frames) mel → (B, frames·hop) waveform in [-1, 1].
+
+    `start` (B, frames·hop), e.g. the fast path's output, warm-starts the chain SDEdit-style (Meng et al. 2022):
+    it is noised to x_n = √ᾱ_n·start + √(1−ᾱ_n)·ε at `warm_start_step` and only the steps below run, so the
+    musecoder refines what is there instead of inventing it from noise.
+    """
     conditioners = model.condition(mel)
     shape = (mel.shape[0], mel.shape[-1] * model.hop_length)
-    audio = _gaussian(shape, generators, mel)
     alpha, alpha_cum = schedule.alpha, schedule.alpha_cum
-    for n in range(len(schedule) - 1, -1, -1):
+    first = len(schedule) - 1
+    audio = _gaussian(shape, generators, mel)
+    if start is not None:
+        first = warm_start_step(schedule)
+        audio = float(alpha_cum[first].sqrt()) * start + float((1 - alpha_cum[first]).sqrt()) * audio
+    for n in range(first, -1, -1):
         step = torch.full((shape[0],), float(schedule.steps[n]), device=mel.device, dtype=mel.dtype)
         noise = model(audio, step, conditioners)
         audio = (audio - float(schedule.beta[n] / (1 - alpha_cum[n]).sqrt()) * noise) / float(alpha[n].sqrt())

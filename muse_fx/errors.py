@@ -21,6 +21,10 @@ class PresetError(MuseFxError, ValueError):
     """A preset file is missing or does not describe a valid chain."""
 
 
+class MuseFxWarning(UserWarning):
+    """Something the user should know that did not stop the work; the CLI prints these as one plain line."""
+
+
 def printable(text: str) -> str:
     """`text` with the stray bytes of a non-UTF-8 file name shown as �, for output that must be valid UTF-8."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

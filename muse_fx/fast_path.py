@@ -44,6 +44,16 @@ def apply_mel_gain(
     return torch.istft(spec * magnitude_gain, config.n_fft, config.hop_length, window=window, length=audio.shape[-1])
 
 
+def limit_attenuation(degraded: torch.Tensor, enhanced: torch.Tensor, strength: float) -> torch.Tensor:
+    """The enhanced log-mel with every cut scaled by `strength` (0…1) in the log domain; boosts are kept.
+
+    Like the reduction knob of a restoration tool: 0.5 takes half the dB the model would take off, so noise is
+    lowered less and soft decays under it are never gated harder than the user allows.
+    """
+    change = enhanced - degraded
+    return degraded + torch.where(change < 0, change * strength, change)
+
+
 def match_mel(audio: torch.Tensor, target: torch.Tensor, log_mel: LogMel, passes: int) -> torch.Tensor:
     """audio (B, samples) → the same waveform with its log-mel pulled onto `target` (B, n_mels, frames).
 

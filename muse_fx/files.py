@@ -18,7 +18,8 @@ import soundfile
 from .atomic import atomic_path, scratch_folder, sweep_debris
 from .audio_io import (AudioInfo, OutputError, check_writable, choose_subtype, native, output_format, probe,
                        read_blocks, span)
-from .errors import AudioInputError, printable
+from .errors import AudioInputError, MuseFxError, printable
+from .loudness import LoudnessMeter, MakeUp
 
 CLIP_LEVEL = 0.999
 SILENCE_LEVEL = 1e-6  # peak below −120 dBFS
@@ -37,17 +38,20 @@ class FileResult:
 
 @dataclass
 class Levels:
-    """Running peak and clip count of a signal seen block by block."""
+    """Running peak and clip count of a signal seen block by block, and its loudness where a preset needs it."""
 
     peak: float = 0.0
     clipped: int = 0
     samples: int = 0
+    meter: LoudnessMeter | None = None
 
     def update(self, block: np.ndarray) -> None:
         magnitude = np.abs(block)
         self.peak = max(self.peak, float(magnitude.max(initial=0.0)))
         self.clipped += int(np.count_nonzero(magnitude >= CLIP_LEVEL))
         self.samples += block.size
+        if self.meter:
+            self.meter.update(block)
 
     @property
     def silent(self) -> bool:
@@ -101,14 +105,14 @@ def enhance_file(
     subtype: str | None = None,
     overwrite: bool = False,
     plot: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[float, float], None] | None = None,
 ) -> FileResult:
     """Enhance `source` (or the part `start`/`duration` seconds selects) into `destination`.
 
     `board` is a MuseEnhance, a Pedalboard or any callable (audio, sample_rate) → audio. The output keeps the
     input's sample rate, channel count and, unless `subtype` says otherwise, its bit depth.
-    `progress(done, total)` counts input samples. Without `overwrite` a file that appears at `destination`
-    while this runs is left alone too (DestinationAppearedError says where the result went instead).
+    `progress(done, total)` counts seconds of input audio. Without `overwrite` a file that appears at
+    `destination` while this runs is left alone too (DestinationAppearedError says where the result went instead).
     """
     began = time.time()
     info = probe(source)  # a missing or broken input is the first thing to report
@@ -125,8 +129,12 @@ def enhance_file(
         with scratch_folder(destination) as scratch_dir:
             scratch = scratch_dir / "float.wav"
             levels_in, levels_out = _render(board, source, first, count, info, scratch, progress)
-            warnings = _warnings(source, destination, levels_in, levels_out, subtype)
-            _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out, replace=overwrite)
+            make_up = _make_up(board, levels_in, levels_out)
+            warnings = _warnings(source, destination, levels_in, levels_out, subtype) + _short_of(destination, make_up)
+            _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out, make_up,
+                          replace=overwrite)
+    except MuseFxError:  # the board's own failures (a server that refused, say) are not about the disk
+        raise
     except (OSError, soundfile.LibsndfileError) as error:
         raise OutputError(f"{destination}: could not be written ({error}); check the folder's permissions and free space") from None
     if plot:
@@ -135,10 +143,14 @@ def enhance_file(
 
 
 def _render(board, source, first, count, info, scratch, progress) -> tuple[Levels, Levels]:
-    levels_in, levels_out = Levels(), Levels()
+    metered = getattr(board, "loudness", None) is not None
+    levels_in, levels_out = (Levels(meter=LoudnessMeter(info.sample_rate, info.channels) if metered else None)
+                             for _ in range(2))
     process = _processor(board, info.sample_rate)
     size = int(BLOCK_SECONDS * info.sample_rate)
     done = 0
+    if progress:
+        progress(0.0, count / info.sample_rate)
     with soundfile.SoundFile(native(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
         for block in read_blocks(source, first, count, size):
             if not np.all(np.isfinite(block)):
@@ -153,7 +165,7 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
             levels_out.update(output)
             out.write(output.T)
             if progress:
-                progress(done, count)
+                progress(done / info.sample_rate, count / info.sample_rate)
     return levels_in, levels_out
 
 
@@ -162,10 +174,27 @@ def _would_clip(levels_out: Levels, subtype: str) -> bool:
     return levels_out.peak > 1.0 and not subtype.startswith(("FLOAT", "DOUBLE"))
 
 
+def _make_up(board, levels_in: Levels, levels_out: Levels) -> MakeUp | None:
+    """The preset's loudness make-up for this file; `levels_out.peak` becomes the peak after it."""
+    if levels_out.meter is None:
+        return None
+    make_up = board.loudness.make_up(levels_in.meter.integrated, levels_out.meter.integrated, levels_out.peak)
+    levels_out.peak *= make_up.factor
+    return make_up
+
+
+def _short_of(destination: Path, make_up: MakeUp | None) -> list[str]:
+    if make_up is None or not make_up.short:
+        return []
+    return [f"{destination}: reached {make_up.reached:.1f} LUFS, not the preset's {make_up.wanted:.1f}: its peak "
+            "ceiling stopped the make-up gain"]
+
+
 def _write_target(scratch: Path, destination: Path, info: AudioInfo, fmt: str, subtype: str,
-                  levels_in: Levels, levels_out: Levels, replace: bool) -> None:
+                  levels_in: Levels, levels_out: Levels, make_up: MakeUp | None, replace: bool) -> None:
     """The rendered float audio → the target format, atomically; silence stays exact, clipping is avoided."""
     gain = CLIP_LEVEL / levels_out.peak if _would_clip(levels_out, subtype) else 1.0
+    gain *= make_up.factor if make_up else 1.0
     rate = info.sample_rate
     with (atomic_path(destination, replace=replace) as tmp,
           soundfile.SoundFile(native(tmp), "w", rate, info.channels, subtype, format=fmt) as out):

@@ -18,8 +18,9 @@ import torchaudio
 from . import diffusion
 from .bandsplit import recombine_high_band
 from .chunking import ChunkLayout, overlap_add
-from .fast_path import apply_mel_gain, match_mel
+from .fast_path import apply_mel_gain, limit_attenuation, match_mel
 from .mel2mel import DOWNSAMPLING
+from .errors import ModelError
 from .model import MuseModel
 
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
@@ -39,6 +40,8 @@ class Settings:
     seed: int = 0
     full_band: bool = True
     batch_size: int = 4
+    strength: float = 1.0  # how far cuts may go: 1 = the model's own, 0 = none (see fast_path.limit_attenuation)
+    warm_start: bool = True  # diffusion starts from the noised fast output (diffusion.sample's `start`)
 
 
 @functools.lru_cache(maxsize=16)
@@ -56,6 +59,11 @@ class Enhancer:
     """A model on a device plus settings; call it on (channels, samples) float tensors."""
 
     def __init__(self, model: MuseModel, settings: Settings):
+        if settings.musecoder == "diffusion" and model.musecoder is None:
+            raise ModelError(
+                "this model has no musecoder (it renders with the fast path only); use musecoder='fast', "
+                "or a model with one, such as model='cpu-small'"
+            )
         self.model = model
         self.settings = settings
         self.device = next(model.parameters()).device
@@ -72,12 +80,15 @@ class Enhancer:
         padded = F.pad(audio, (0, -n % multiple + (multiple if n == 0 else 0)))
         degraded = self.model.log_mel(padded)
         enhanced = self.model.mel2mel(degraded.unsqueeze(1)).squeeze(1)
+        if self.settings.strength < 1:
+            enhanced = limit_attenuation(degraded, enhanced, self.settings.strength)
         if self.settings.musecoder == "fast":
             out = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel)
         else:
             schedule = diffusion.schedule_for(self.model.config.musecoder, self.settings.steps)
             generators = [torch.Generator().manual_seed(self.settings.seed * 1_000_003 + i) for i in indices]
-            out = diffusion.sample(self.model.musecoder, enhanced, schedule, generators)
+            fast = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel) if self.settings.warm_start else None
+            out = diffusion.sample(self.model.musecoder, enhanced, schedule, generators, start=fast)
             out = match_mel(out, enhanced, self.model.log_mel, MEL_MATCH_PASSES)
         return out[..., :n]
 

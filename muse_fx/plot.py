@@ -36,8 +36,9 @@ def _spectrogram_db(audio: np.ndarray, n_fft: int = 2048) -> np.ndarray:
     return 10 * np.log10(columns + 1e-10)
 
 
-def save_spectrograms(panels: dict[str, np.ndarray], sample_rate: int, path: Path, title: str = "") -> Path:
-    """One row per labelled signal ((channels, samples) or (samples,)), shared colour scale, saved as PNG."""
+def spectrogram_figure(panels: dict[str, np.ndarray], sample_rate: int, title: str = "") -> plt.Figure:
+    """One row per labelled signal ((channels, samples) or (samples,)), shared colour scale; the rows are the
+    figure's first axes, in order, so a caller can find where time runs on the picture."""
     specs = {label: (_spectrogram_db(audio), audio.shape[-1] / sample_rate) for label, audio in panels.items()}
     top = max(float(spec.max()) for spec, _ in specs.values())
     fig, axes = plt.subplots(len(specs), 1, figsize=(10, 2.6 * len(specs)), sharex=True, squeeze=False)
@@ -52,6 +53,12 @@ def save_spectrograms(panels: dict[str, np.ndarray], sample_rate: int, path: Pat
     fig.colorbar(image, ax=axes[:, 0], label="dB", shrink=0.8)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def save_spectrograms(panels: dict[str, np.ndarray], sample_rate: int, path: Path, title: str = "") -> Path:
+    """`spectrogram_figure`, saved as PNG."""
+    fig = spectrogram_figure(panels, sample_rate, title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -12,7 +12,7 @@ import torch
 from .audio import Layout, prepare
 from .chunking import StreamingOverlapAdd
 from .devices import resolve_device
-from .errors import AudioInputError, ModelError
+from .errors import AudioInputError, ModelError, MuseFxWarning
 from .parameters import check_mix, check_musecoder, check_seed, check_steps
 from .pipeline import Enhancer, Settings, chunk_layout
 from .registry import get_entry
@@ -158,7 +158,10 @@ class MuseEnhance:
         except ServerUnreachableError as error:
             if not self.fallback_local:
                 raise
-            warnings.warn(f"{error}; enhancing locally instead (--fallback-local)", stacklevel=3)
+            warnings.warn(
+                f"cannot reach muse-fx server at {error.url} ({error.reason}); enhancing on this machine instead "
+                "(--fallback-local)", MuseFxWarning, stacklevel=3,
+            )
             return None
 
     # -- offline ----------------------------------------------------------------------------------------------

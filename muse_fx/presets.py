@@ -12,30 +12,17 @@ import tomllib
 from pathlib import Path
 
 import pedalboard
-import platformdirs
 import tomli_w
 
 from .atomic import atomic_path
 from .board import Pedalboard, is_native
 from .errors import MuseFxError, PresetError
+from .loudness import Loudness
 from .plugin import MuseEnhance
+from .preset_files import available, user_dir  # noqa: F401 - user_dir is part of this module's API
 
-BUNDLED_DIR = Path(__file__).parent / "presets"
 MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "seed", "full_band", "device")
 SAVED_MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "seed", "full_band")
-
-
-def user_dir() -> Path:
-    return Path(platformdirs.user_config_dir("muse-fx")) / "presets"
-
-
-def available() -> dict[str, Path]:
-    """Preset name → file; the user's presets win over bundled ones of the same name."""
-    found = {}
-    for folder in (BUNDLED_DIR, user_dir()):
-        if folder.is_dir():
-            found.update({path.stem: path for path in sorted(folder.glob("*.toml"))})
-    return found
 
 
 def native_plugin_types() -> dict[str, type]:
@@ -103,8 +90,9 @@ def load_preset(name_or_path: str | os.PathLike, **overrides) -> Pedalboard:
     entries = data.get("plugin")
     if not isinstance(entries, list) or not entries:
         raise PresetError(f"preset {path} lists no plugins: add [[plugin]] tables with a `type` key")
+    loudness = Loudness.from_preset(data, path)  # checked before any model loads
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    return Pedalboard(_build(path, i, entry, overrides) for i, entry in enumerate(entries))
+    return Pedalboard((_build(path, i, entry, overrides) for i, entry in enumerate(entries)), loudness=loudness)
 
 
 def describe(plugin) -> dict:
@@ -116,11 +104,18 @@ def describe(plugin) -> dict:
     raise PresetError(f"cannot save {plugin!r} in a preset: only MuseEnhance and pedalboard plugins can be saved")
 
 
+def preset_data(board: Pedalboard, description: str = "") -> dict:
+    """`board` as a preset file's table: `load_preset` builds an equivalent board from it, loudness included."""
+    data = {"description": description} if description else {}
+    if getattr(board, "loudness", None):
+        data.update(board.loudness.to_preset())
+    data["plugin"] = [describe(p) for p in board]
+    return data
+
+
 def save_preset(board: Pedalboard, path: str | os.PathLike, description: str = "") -> Path:
     """Write `board` as a preset that `load_preset` reads back to an equivalent board (temp file, then rename)."""
     path = Path(path)
-    data = {"description": description} if description else {}
-    data["plugin"] = [describe(p) for p in board]
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        tomli_w.dump(data, f)
+        tomli_w.dump(preset_data(board, description), f)
     return path

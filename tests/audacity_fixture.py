@@ -102,9 +102,25 @@ class RunningAudacity:
         time.sleep(1.0)
         self._stop_audacity()
         # Keep the version the first start recorded, or Audacity "upgrades" the settings again and shows its
-        # welcome dialog; a fresh TempDir holds no unsaved project to offer for recovery.
-        version = _section(_read(config), "Version")
-        self._write_config(self.root / "temp", extra=version)
+        # welcome dialog.
+        self._version = _section(_read(config), "Version")
+        self._starts = 0
+        self._start_again(deadline)
+
+    def kill(self) -> None:
+        """SIGKILL Audacity, as a crash would; ``restart()`` brings it back."""
+        self._audacity.kill()
+        self._audacity.wait(timeout=5)
+
+    def restart(self, deadline_s: float = 60.0) -> None:
+        self._stop_audacity()
+        _remove_stale_pipes()
+        self._start_again(time.monotonic() + deadline_s)
+
+    def _start_again(self, deadline: float) -> None:
+        """A start in a fresh TempDir: it holds no unsaved project, so there is no crash-recovery dialog."""
+        self._starts += 1
+        self._write_config(self.root / f"temp-{self._starts}", extra=self._version)
         self._start_audacity()
         self._wait(self._answers, deadline, "an answer on the scripting pipe")
 
@@ -219,6 +235,10 @@ def reply(body: str = "", status: str = "OK") -> str:
     return (body + "\n" if body else "") + f"BatchCommand finished: {status}\n\n"
 
 
+QUIT = "quit"
+"""What ``FakeAudacity``'s ``answer`` returns to quit at once, closing its pipes unanswered, as a crash would."""
+
+
 class FakeAudacity:
     """Audacity's side of a pipe pair in ``directory``: ``answer(command)`` gives the reply, None for none.
 
@@ -244,6 +264,8 @@ class FakeAudacity:
         with open(self.paths[0], "rb") as commands, open(self.paths[1], "wb", buffering=0) as replies:
             for raw in commands:
                 answer = self._respond(raw.decode().rstrip("\n"))
+                if answer is QUIT:
+                    return
                 if answer is not None:
                     replies.write(answer.encode())
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import os
+import shutil
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from audacity_fixture import FakeAudacity, RunningAudacity, missing_requirement, reply
+from audacity_fixture import QUIT, FakeAudacity, RunningAudacity, missing_requirement, reply
 from click.testing import CliRunner
 
 from muse_fx.cli import enhance as enhance_command
@@ -95,6 +105,30 @@ def test_audacity_stuck_in_a_dialog_from_the_start_times_out(fifo_dir):
     fake = FakeAudacity(fifo_dir, lambda command: reply(), drop_tokens=1000)
     with pytest.raises(AudacityTimeoutError, match="dialog"):
         AudacityPipe(fake.paths, timeout=0.3)
+
+
+def test_audacity_quitting_while_we_wait_is_reported_as_quit_not_as_a_dialog(fifo_dir):
+    fake = FakeAudacity(fifo_dir, lambda command: QUIT)
+    with AudacityPipe(fake.paths, timeout=5) as pipe:
+        started = time.monotonic()
+        with pytest.raises(AudacityNotRunningError) as raised:
+            pipe.command("Export2: Filename=x.wav")
+        assert time.monotonic() - started < 3  # noticed, not waited out
+    assert "no longer running" in str(raised.value) and "dialog" not in str(raised.value)
+
+
+def test_after_an_interrupted_wait_each_command_still_gets_its_own_reply(fifo_dir):
+    def answer(command):
+        if command == "Slow:":
+            time.sleep(0.5)
+        return reply(f"answer to {command}")
+
+    fake = FakeAudacity(fifo_dir, answer)
+    with AudacityPipe(fake.paths, timeout=5) as pipe:
+        threading.Timer(0.1, _thread.interrupt_main).start()  # Ctrl-C (or SIGTERM) while Slow: is running
+        with pytest.raises(KeyboardInterrupt):
+            pipe.command("Slow:")
+        assert pipe.command("Restore:") == "answer to Restore:"  # as the clean-up after Ctrl-C does
 
 
 def test_missing_pipe_says_how_to_enable_mod_script_pipe(tmp_path):
@@ -266,3 +300,101 @@ def test_cli_enhances_the_selection(project, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "added track 'bass (muse_fx)'" in result.output
     assert requested == [(None, "vocals")]
+
+
+def saved_names(pipe, folder: Path) -> list[str]:
+    """Every `name` attribute in the project as Audacity saves it: each track's, then its clips', in order.
+
+    Audacity 3.2 reports no clip names through scripting; its project file (SQLite) holds the document in a
+    binary XML whose attribute names are numbered in `dict` and whose strings are UTF-32.
+    """
+    pipe.command(f"SaveProject2: Filename={quote(folder / 'saved.aup3')}")
+    for suffix in ("", "-wal"):  # Audacity keeps the project locked: read a copy
+        if (folder / f"saved.aup3{suffix}").exists():
+            shutil.copy(folder / f"saved.aup3{suffix}", folder / f"copy.aup3{suffix}")
+    with contextlib.closing(sqlite3.connect(folder / "copy.aup3")) as db:
+        names, document = db.execute("SELECT dict, doc FROM project").fetchone()
+    ids, at = {}, 2  # after the character-size record
+    while at < len(names):  # records: 0x0f, id (u16), byte length (u16), UTF-32 name
+        number, length = struct.unpack_from("<HH", names, at + 1)
+        ids[names[at + 5 : at + 5 + length].decode("utf-32-le")] = number
+        at += 5 + length
+    marker = b"\x03" + struct.pack("<H", ids["name"])  # a string attribute called "name"
+    found, at = [], document.find(marker)
+    while at >= 0:
+        (length,) = struct.unpack_from("<I", document, at + 3)
+        found.append(document[at + 7 : at + 7 + length].decode("utf-32-le"))
+        at = document.find(marker, at + 7 + length)
+    return found
+
+
+def test_the_new_clip_is_named_after_the_source(project, tmp_path):
+    pipe, _, _ = project
+    pipe.command(f"Select: Start={START} End={END} Track=0 TrackCount=1 Mode=Set")
+
+    enhance_selection(pipe, half_gain([]))
+
+    new = f"{SOURCE_NAME} (muse_fx)"
+    assert saved_names(pipe, tmp_path)[-2:] == [new, new]  # the new track, then its one clip
+
+
+def test_audacity_killed_mid_run_is_reported_as_gone(audacity, project):
+    pipe, _, _ = project
+    pipe.command(f"Select: Start={START} End={END} Track=0 TrackCount=1 Mode=Set")
+
+    def crash(source, destination):
+        audacity.kill()
+
+    try:
+        with pytest.raises(AudacityNotRunningError) as raised:
+            enhance_selection(pipe, crash)
+        assert "no longer running" in str(raised.value) and "dialog" not in str(raised.value)
+    finally:
+        pipe.close()
+        audacity.restart()
+
+
+STOPPED_CLI = """
+import sys, time, types
+from pathlib import Path
+
+def make_enhance_file(server, preset, fallback_local=False):
+    def enhance_file(source, destination):
+        Path(sys.argv[1]).write_text("enhancing")
+        time.sleep(60)
+    return enhance_file
+
+sys.modules["muse_fx.cli.enhance"] = types.SimpleNamespace(make_enhance_file=make_enhance_file)
+from muse_fx.cli import main
+main(["audacity", "enhance-selection", "--timeout", "10"])
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_stop_signal_mid_run_restores_the_export_setting_and_leaves_no_files(project, tmp_path, signum):
+    pipe, _, _ = project
+    pipe.command(f"SetPreference: Name={WAV_ENCODING_PREF} Value=2")  # the user exports 16-bit WAV
+    pipe.command(f"Select: Start={START} End={END} Track=0 TrackCount=1 Mode=Set")
+    before = pipe.command("GetInfo: Type=Tracks Format=JSON")
+    pipe.close()  # the CLI opens its own connection
+    scratch, started = tmp_path / "tmp", tmp_path / "started"
+    scratch.mkdir()
+    root = str(Path(__file__).parents[1])
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    cli = subprocess.Popen([sys.executable, "-c", STOPPED_CLI, str(started)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and cli.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), cli.communicate(timeout=10)[1]
+        cli.send_signal(signum)
+        _, stderr = cli.communicate(timeout=30)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 128 + signum, stderr
+    assert "interrupted" in stderr
+    assert list(scratch.iterdir()) == []  # the 32-bit export and the enhanced file's folder are gone
+    with contextlib.closing(AudacityPipe(timeout=10, connect_timeout=5)) as again:
+        assert again.command(f"GetPreference: Name={WAV_ENCODING_PREF}") == "2"
+        assert again.command("GetInfo: Type=Tracks Format=JSON") == before

@@ -6,6 +6,7 @@ import json
 import random
 import shutil
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
@@ -140,16 +141,41 @@ def test_pairs_cli_writes_reproducible_held_out_pairs_that_eval_reads(tmp_path):
         result = CliRunner().invoke(data, args)
         assert result.exit_code == 0, result.output
         runs.append(sorted(p.name for p in (tmp_path / name).iterdir()))
-    expected = sorted(f"test-{i:04d}{suffix}" for i in range(3) for suffix in ("_aug.wav", "_clean.wav", ".json"))
+    names = ("_aug.wav", "_clean.wav", ".json")
+    expected = sorted(f"test-{i:04d}-solo{suffix}" for i in range(3) for suffix in names)
     assert runs[0] == runs[1] == expected
-    degraded, rate = sf.read(tmp_path / "a" / "test-0000_aug.wav")
-    clean, _ = sf.read(tmp_path / "a" / "test-0000_clean.wav")
+    degraded, rate = sf.read(tmp_path / "a" / "test-0000-solo_aug.wav")
+    clean, _ = sf.read(tmp_path / "a" / "test-0000-solo_clean.wav")
     assert rate == 16000 and len(degraded) == len(clean) == 16000 and not (degraded == clean).all()
-    assert (degraded == sf.read(tmp_path / "b" / "test-0000_aug.wav")[0]).all()
-    assert "level_db" in json.loads((tmp_path / "a" / "test-0000.json").read_text())
+    assert (degraded == sf.read(tmp_path / "b" / "test-0000-solo_aug.wav")[0]).all()
+    draws = json.loads((tmp_path / "a" / "test-0000-solo.json").read_text())
+    assert "level_db" in draws and draws["source"]["file"] == "test.flac"
+
+
+def test_pairs_at_44k_from_a_16k_corpus_are_resampled_and_refuse_a_bank_of_another_rate(tmp_path):
+    _tiny_corpus(tmp_path / "clean")
+    args = ["pairs", "--clean", str(tmp_path / "clean"), "--count", "1", "--seconds", "0.5", "--sample-rate", "44100"]
+    result = CliRunner().invoke(data, [*args, "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    audio, rate = sf.read(tmp_path / "p" / "test-0000-solo_clean.wav")
+    assert rate == 44100 and len(audio) == 22050
+    torch.save({"sample_rate": 16000, "rirs": [torch.zeros(10)], "split": ["test"], "rt60": [0.1]}, tmp_path / "r.pt")
+    result = CliRunner().invoke(data, [*args, "--out", str(tmp_path / "q"), "--rirs", str(tmp_path / "r.pt")])
+    assert result.exit_code == 1 and "built at 16000 Hz" in result.output and "--sample-rate 44100" in result.output
 
 
 def test_pairs_cli_says_what_to_do_when_the_split_is_empty(tmp_path):
     _tiny_corpus(tmp_path / "clean", splits=("train",))
     result = CliRunner().invoke(data, ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "no test clips" in result.output and "render more hours" in result.output
+
+
+def test_tone_check_sees_a_darker_corpus():
+    from muse_fx.training.tone import band_shares_db
+
+    noise = np.random.default_rng(0).standard_normal(32000)
+    spectrum = np.fft.rfft(noise) / (1 + np.fft.rfftfreq(32000, 1 / 16000) / 1000)  # −6 dB/octave above 1 kHz
+    dark = np.fft.irfft(spectrum, n=32000)
+    white, darker = band_shares_db(noise), band_shares_db(dark)
+    assert darker[-1] < white[-1] - 3  # 2–8 kHz share
+    assert darker[0] > white[0]

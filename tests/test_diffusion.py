@@ -56,3 +56,26 @@ def test_aligned_steps_reproduce_the_inference_noise_levels():
 def test_other_step_counts_are_refused():
     with pytest.raises(ValueError, match="steps must be 6"):
         schedule_for(CONFIG, 10)
+
+
+def test_warm_start_joins_the_chain_late_and_keeps_the_start_signal():
+    from muse_fx.config import MelConfig, MusecoderConfig
+    from muse_fx.diffusion import sample, schedule_for, warm_start_step
+    from muse_fx.musecoder import Musecoder
+
+    torch.manual_seed(0)
+    config = MusecoderConfig(residual_channels=4, residual_layers=2, dilation_cycle=2)
+    model = Musecoder(config, MelConfig()).eval()
+    calls = []
+    forward = model.forward
+    model.forward = lambda *args: calls.append(1) or forward(*args)
+    schedule = schedule_for(config, 6)
+    mel = torch.zeros(1, 128, 8)
+    start = 0.5 * torch.sin(torch.arange(8 * 256) / 10.0).unsqueeze(0)
+    with torch.no_grad():
+        cold = sample(model, mel, schedule, [torch.Generator().manual_seed(0)])
+        cold_calls, calls[:] = len(calls), []
+        warm = sample(model, mel, schedule, [torch.Generator().manual_seed(0)], start=start)
+    assert cold_calls == 6 and len(calls) == warm_start_step(schedule) + 1 < 6
+    similarity = [float(torch.nn.functional.cosine_similarity(x, start)) for x in (cold, warm)]
+    assert similarity[1] > 0.5 > abs(similarity[0])

@@ -119,3 +119,26 @@ def test_eval_skips_optional_packages_that_are_missing(pairs, tmp_path, monkeypa
     assert result.exit_code == 0, result.output
     assert "warning: skipping noisereduce: noisereduce is not installed" in result.output
     assert "| input | 2 |" in result.output and "| noisereduce |" not in result.output
+
+
+def test_full_band_pairs_are_scored_at_their_own_rate_and_16k_metrics_stay(tmp_path, monkeypatch):
+    """A 44.1 kHz pair whose degraded side is a phone-like 4 kHz low-pass: the system runs at 44.1 kHz, the
+    full-band metrics see the missing highs, the paper's metrics still come from 16 kHz copies."""
+    import muse_fx.evaluation.systems as systems
+
+    rate, seen = 44100, []
+    t = np.arange(rate) / rate
+    clean = sum(np.sin(2 * np.pi * 523 * k * t) / k for k in range(1, 30)) * np.exp(-2 * t) * 0.1
+    spectrum = np.fft.rfft(clean)
+    spectrum[np.fft.rfftfreq(rate, 1 / rate) > 4000] = 0
+    sf.write(tmp_path / "p_clean.wav", clean.astype(np.float32), rate)
+    sf.write(tmp_path / "p_aug.wav", np.fft.irfft(spectrum, n=rate).astype(np.float32), rate)
+    monkeypatch.setattr(systems, "unprocessed", lambda audio, sample_rate: seen.append(sample_rate) or audio)
+    args = [str(tmp_path), "--systems", "input", "--metrics", "spec_l1,fb_mrstft,lsd_8_16k,muffling,muffled,holes",
+            "--out", str(tmp_path / "r")]  # fmt: skip
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 0, result.output
+    assert seen == [44100]
+    row = next(csv.DictReader(open(tmp_path / "r" / "clips.csv")))
+    assert float(row["muffling"]) < -20 and row["muffled"] == "1.0" and float(row["lsd_8_16k"]) > 10
+    assert "| input | 1 |" in result.output and "muffled clips ↓" in result.output

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torchaudio
 
-from muse_fx.evaluation import METRICS, score_pair
+from muse_fx.evaluation import METRICS, fullband, score_pair
 from muse_fx.evaluation.fwsnrseg import critical_band_filters, fwsnrseg
 from muse_fx.evaluation.metrics import prepare_pair
 from muse_fx.evaluation.sisdr import si_sdr
@@ -117,7 +117,7 @@ def test_score_pair_reports_each_requested_metric_and_the_table_knows_directions
     scores = score_pair(clean, 7 * processed[:-50], 16000, chosen)
     assert list(scores) == ["mrspec", "spec_l1", "fwsnrseg", "si_sdr"]
     assert all(np.isfinite(v) for v in scores.values())
-    assert [m.name for m in METRICS.values() if m.higher_is_better] == ["fwsnrseg", "visqol", "si_sdr"]
+    assert [m.name for m in METRICS.values() if m.higher_is_better] == ["fwsnrseg", "visqol", "si_sdr", "muffling"]
 
 
 @pytest.mark.skipif(visqol_available() is not None, reason=str(visqol_available()))
@@ -127,3 +127,56 @@ def test_visqol_prefers_the_cleaner_copy():
     perfect, good, bad = (visqol(clean, x, 16000) for x in (clean, near, far))
     assert 1.0 <= bad < good <= perfect <= 5.0
     assert perfect > 4.5
+
+
+def _music(rate: int, seconds: float = 2.0) -> np.ndarray:
+    """Bright harmonic notes with decays: energy up to 20 kHz, as a violin or cymbal would have."""
+    t = np.arange(int(seconds * rate)) / rate
+    notes = sum(np.sin(2 * np.pi * 440 * k * t) / k for k in range(1, 46) if 440 * k < 0.95 * rate / 2)
+    return notes * np.exp(-3 * (t % 0.5)) + 1e-3 * np.random.default_rng(0).standard_normal(len(t))
+
+
+def _lowpass(signal: np.ndarray, rate: int, cutoff: float) -> np.ndarray:
+    spectrum = np.fft.rfft(signal)
+    spectrum[np.fft.rfftfreq(len(signal), 1 / rate) > cutoff] = 0
+    return np.fft.irfft(spectrum, n=len(signal))
+
+
+def test_full_band_metrics_see_muffling_in_the_right_bands():
+    rate = 44100
+    clean = _music(rate)
+    dull = _lowpass(clean, rate, 6000)
+    c, d = prepare_pair(clean, dull)
+    assert fullband.muffling(c, c, rate) == pytest.approx(0.0, abs=1e-9) and fullband.muffled(c, c, rate) == 0
+    assert fullband.muffling(c, d, rate) < -20 and fullband.muffled(c, d, rate) == 1
+    assert fullband.band_lsd(c, d, rate, (0, 4000)) < 1.0 < 10 < fullband.band_lsd(c, d, rate, (8000, 16000))
+    assert fullband.band_lsd(c, c, rate, (16000, 22050)) == 0
+    assert fullband.mr_stft(c, c, rate) == pytest.approx(0.0, abs=1e-9)
+    assert fullband.mr_stft(c, d, rate) > 0.5
+
+
+def test_floor_keeps_empty_bins_above_a_band_limit_from_dominating():
+    """A clean phone recording (nothing above 4 kHz) against the same with a −60 dB hiss: with a 1e-10 floor the
+    empty bins make this a huge distance; floored 80 dB below the peak it stays small."""
+    rate = 44100
+    clean = _lowpass(_music(rate), rate, 4000)
+    hiss = clean + 1e-3 * np.random.default_rng(1).standard_normal(len(clean))
+    assert fullband.mr_stft(*prepare_pair(clean, hiss), rate) < 1.0
+
+
+def test_holes_count_gated_music_frames_and_the_noise_floor_sees_it():
+    rate = 44100
+    clean = _music(rate)
+    gated = clean.copy()
+    envelope = np.abs(clean) > 0.02 * np.abs(clean).max()  # a crude gate: decays below −34 dB vanish
+    gated[~np.convolve(envelope, np.ones(2048), "same").astype(bool)] = 0
+    gated[int(0.3 * rate) : int(0.5 * rate)] *= 0.01  # and one dropped decay
+    c, g = prepare_pair(clean, gated)
+    assert fullband.holes(c, c, rate) == 0 and fullband.holes(c, g, rate) > 5
+    assert fullband.noise_floor(c, g, rate) < fullband.noise_floor(c, c, rate)
+
+
+def test_full_band_metrics_skip_bands_a_16k_pair_does_not_have():
+    c, p = prepare_pair(*pair(16000, 0.05))
+    assert np.isnan(fullband.band_lsd(c, p, 16000, (8000, 16000))) and np.isnan(fullband.muffling(c, p, 16000))
+    assert np.isfinite(fullband.band_lsd(c, p, 16000, (4000, 8000)))

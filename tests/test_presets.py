@@ -1,10 +1,15 @@
 """Presets: bundled ones load, user ones override, save/load round-trips, errors name file, entry and choices."""
 
+import numpy as np
+import pyloudnorm
 import pytest
+import soundfile as sf
 from pedalboard import Compressor, HighpassFilter, Limiter
 
 from muse_fx import MuseEnhance, Pedalboard, load_preset, save_preset
 from muse_fx.errors import PresetError
+from muse_fx.files import enhance_file
+from muse_fx.loudness import MATCH_INPUT, Loudness, LoudnessMeter
 from muse_fx.presets import available, user_dir
 
 BUNDLED = ["phone-recording", "live-room", "rehearsal-demo", "vocal-cleanup", "gentle", "mastering-lite"]
@@ -37,6 +42,7 @@ def test_round_trip(tmp_path, tiny_model_path):
     again = load_preset(path)
     assert [type(p) for p in again] == [type(p) for p in board]
     assert again[0].mix == board[0].mix and again[3].ratio == board[3].ratio
+    assert again.loudness == board.loudness == Loudness(MATCH_INPUT, ceiling_db=-1.0)
 
 
 def test_user_presets_add_and_override(tiny_model_path):
@@ -59,6 +65,9 @@ def test_user_presets_add_and_override(tiny_model_path):
         ('[[plugin]]\ntype = "Compressor"\nratio = "high"\n', r"plugin #1: Compressor: bad value"),
         ('description = "x"\n', r"lists no plugins"),
         ("[[plugin]\n", r"is not valid TOML"),
+        ('loudness = "loud"\n[[plugin]]\ntype = "Gain"\n', r'loudness must be "match-input" or a LUFS value'),
+        ('loudness = -14\npeak_ceiling_db = 3\n[[plugin]]\ntype = "Gain"\n', r"peak_ceiling_db must be a dBFS"),
+        ('peak_ceiling_db = -1\n[[plugin]]\ntype = "Gain"\n', r"peak_ceiling_db needs a loudness key"),
     ],
 )
 def test_validation_names_file_entry_key_and_choices(tmp_path, text, message, tiny_model_path):
@@ -73,3 +82,71 @@ def test_validation_names_file_entry_key_and_choices(tmp_path, text, message, ti
 def test_unknown_preset_name_lists_the_choices():
     with pytest.raises(PresetError, match="unknown preset 'nope'; available: gentle, live-room"):
         load_preset("nope")
+
+
+# --- loudness: cleaning presets keep the input's, mastering presets end at their LUFS target ---------------
+
+RATE = 44100
+
+
+def noisy_chord(seconds: float = 3.0, level: float = 0.3) -> np.ndarray:
+    """(samples, 2): four swelling partials of a chord in hiss, at a home recording's level (about -20 LUFS)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * RATE)) / RATE
+    tones = sum(np.sin(2 * np.pi * f * t + i) * (0.5 + 0.5 * np.sin(2 * np.pi * (0.5 + 0.3 * i) * t))
+                for i, f in enumerate((220.0, 277.2, 329.6, 440.0)))
+    left = level * tones / np.abs(tones).max() + 0.02 * rng.standard_normal(t.size)
+    return np.stack([left, 0.8 * left + 0.01 * rng.standard_normal(t.size)], axis=1)
+
+
+def lufs(path) -> float:
+    audio, rate = sf.read(path)
+    return pyloudnorm.Meter(rate).integrated_loudness(audio)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_each_bundled_preset_ends_at_its_loudness(name, tmp_path):
+    """With the bundled model, as users run them: no preset leaves a recording 2-4 dB quieter than it says."""
+    source, result = tmp_path / "take.wav", tmp_path / "out.wav"
+    sf.write(source, noisy_chord(), RATE, subtype="PCM_24")
+    board = load_preset(name, device="cpu")
+    assert board.loudness is not None, f"{name} sets no loudness"
+
+    enhance_file(board, source, result)
+
+    wanted = lufs(source) if board.loudness.target == MATCH_INPUT else board.loudness.target
+    assert abs(lufs(result) - wanted) <= 0.5
+    if board.loudness.ceiling_db is not None:
+        assert 20 * np.log10(np.abs(sf.read(result)[0]).max()) <= board.loudness.ceiling_db + 0.01
+
+
+def test_peak_ceiling_stops_the_gain_and_says_so(tmp_path):
+    preset, source, result = tmp_path / "loud.toml", tmp_path / "take.wav", tmp_path / "out.wav"
+    preset.write_text('loudness = -6.0\npeak_ceiling_db = -1.0\n[[plugin]]\ntype = "Gain"\ngain_db = 0.0\n')
+    sf.write(source, noisy_chord(), RATE, subtype="FLOAT")
+
+    outcome = enhance_file(load_preset(preset), source, result)
+
+    peak_db = 20 * np.log10(np.abs(sf.read(result)[0]).max())
+    assert abs(peak_db - -1.0) < 0.01  # as loud as the ceiling lets it be, no louder
+    assert lufs(result) < -7.0
+    [warning] = outcome.warnings
+    assert f"reached {lufs(result):.1f} LUFS, not the preset's -6.0: its peak ceiling stopped the make-up gain" in warning
+
+
+def test_silence_stays_silent_under_a_loudness_target(tmp_path):
+    preset, source, result = tmp_path / "master.toml", tmp_path / "silence.wav", tmp_path / "out.wav"
+    preset.write_text('loudness = -14.0\n[[plugin]]\ntype = "Gain"\ngain_db = 0.0\n')
+    sf.write(source, np.zeros((RATE, 2)), RATE, subtype="PCM_16")
+    enhance_file(load_preset(preset), source, result)
+    assert not np.any(sf.read(result)[0])
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(44100, 2), (8001, 1), (48000, 5)])
+def test_block_by_block_meter_agrees_with_pyloudnorm(rate, channels):
+    audio = 0.1 * np.random.default_rng(1).standard_normal((channels, int(rate * 3.05)))
+    audio[:, : audio.shape[1] // 3] *= 0.01  # a quiet stretch, for the gates to drop
+    meter = LoudnessMeter(rate, channels)
+    for start in range(0, audio.shape[1], 12345):  # blocks that end anywhere within a gating hop
+        meter.update(audio[:, start : start + 12345])
+    assert meter.integrated == pytest.approx(pyloudnorm.Meter(rate).integrated_loudness(audio.T), abs=0.01)

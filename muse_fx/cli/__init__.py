@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -19,7 +22,30 @@ SUBCOMMANDS = {
     "train": "muse_fx.cli.train:train",
     "audacity": "muse_fx.cli.audacity:audacity",
     "integrations": "muse_fx.cli.integrations:integrations",
+    "audition": "muse_fx.cli.audition:audition",
 }
+
+
+@contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """muse_fx's own warnings as one `! …` line, not Python's `file:line: UserWarning` and source line."""
+    from ..errors import MuseFxWarning
+
+    python_way = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, MuseFxWarning):
+            return python_way(message, category, filename, lineno, file, line)
+        from tqdm import tqdm
+
+        with tqdm.external_write_mode(file=sys.stderr):  # above any progress bar, not through it
+            click.secho(f"! {message}", err=True, fg="yellow")
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = python_way
 
 
 class LazyGroup(click.Group):
@@ -36,7 +62,8 @@ class LazyGroup(click.Group):
         from ..errors import MuseFxError
 
         try:
-            return super().invoke(ctx)
+            with _plain_warnings():
+                return super().invoke(ctx)
         except MuseFxError as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 
@@ -24,10 +26,18 @@ def enhance_selection(server, preset, timeout, fallback_local):
     """
     from ..integrations.audacity import enhance_selection as run
     from ..integrations.audacity_pipe import AudacityPipe
+    from ..interrupts import exit_status, stop_signals_interrupt
 
-    with AudacityPipe(timeout=timeout) as pipe:  # first, so a closed Audacity is reported before a model loads
-        from .enhance import make_enhance_file
+    # SIGTERM/SIGHUP unwind like Ctrl-C: Audacity's export setting is put back, the temporary WAVs are deleted.
+    with stop_signals_interrupt():
+        try:
+            with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
+                from .enhance import make_enhance_file
 
-        enhance_file = make_enhance_file(server=server, preset=preset, fallback_local=fallback_local)
-        for name in run(pipe, enhance_file):
-            click.echo(f"added track {name!r}")
+                enhance_file = make_enhance_file(server=server, preset=preset, fallback_local=fallback_local)
+                for name in run(pipe, enhance_file):
+                    click.echo(f"added track {name!r}")
+        except KeyboardInterrupt as interrupt:
+            click.echo("interrupted: no track was added by the unfinished step; Audacity's export setting is "
+                       "as it was and no temporary files were left", err=True)
+            sys.exit(exit_status(interrupt))

@@ -91,9 +91,11 @@ def babble(out: Path, count: int, sample_rate: int, seed: int) -> None:
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
 @click.option("--count", type=int, default=30, show_default=True)
 @click.option("--seconds", type=float, default=3.0, show_default=True, help="Length of each pair.")
+@click.option("--sample-rate", type=int, default=16000, show_default=True,
+              help="Rate of the pairs (44100 for full-band evaluation); the banks must be built at it.")
 @click.option("--seed", type=int, default=0, show_default=True)
 def pairs(clean: Path, rirs: Path | None, babble: Path | None, out: Path, split: str, count: int, seconds: float,
-          seed: int) -> None:  # fmt: skip
+          sample_rate: int, seed: int) -> None:  # fmt: skip
     """Write degraded/clean pairs of a held-out split (works and rooms never seen in training) for `muse-fx eval`."""
     from tqdm import tqdm
 
@@ -103,7 +105,34 @@ def pairs(clean: Path, rirs: Path | None, babble: Path | None, out: Path, split:
     config = DataConfig(clean=str(clean), rirs=str(rirs or ""), babble=str(babble or ""), segment_seconds=seconds)
     try:
         with tqdm(total=count, unit="pair", desc=f"{split} pairs") as bar:
-            write_pairs(out, config, split, count, seed, progress=bar.update)
+            write_pairs(out, config, split, count, seed, sample_rate, progress=bar.update)
     except FileNotFoundError as error:
         raise click.ClickException(f"{error}; render more hours so that the {split} split has works") from None
+    except ValueError as error:  # a bank built at another rate
+        raise click.ClickException(str(error)) from None
     click.echo(f"{count} {split} pairs → {out}; score them with: muse-fx eval {out}")
+
+
+@data.command()
+@click.option("--clean", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Folder from `muse-fx data render` (with manifest.csv).")
+@click.option("--reference", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Real clean recordings (any *.wav/*.flac; for paper-val its *_clean.wav are used).")
+@click.option("--limit", type=int, default=300, show_default=True, help="Renders to read, from the manifest's start.")
+def tone(clean: Path, reference: Path, limit: int) -> None:
+    """Compare the renders' long-term spectrum with real recordings: each band's share of the energy, in dB."""
+    import numpy as np
+
+    from muse_fx.training.render import read_manifest
+    from muse_fx.training.tone import mean_shares, table
+
+    clips = read_manifest(clean / "manifest.csv")[:limit]
+    real = sorted(reference.glob("*_clean.wav")) or sorted([*reference.glob("*.wav"), *reference.glob("*.flac")])
+    if not real or not clips:
+        raise click.ClickException(f"nothing to compare: {len(clips)} renders in {clean}, {len(real)} files in {reference}")
+    groups = {"reference": mean_shares(real), "renders": mean_shares([clean / c.file for c in clips])}
+    for kind in sorted({c.arrangement for c in clips}):
+        groups[f"renders: {kind}"] = mean_shares([clean / c.file for c in clips if c.arrangement == kind])
+    click.echo(table(groups))
+    deficit = float(np.mean(groups["reference"][:, -1]) - np.mean(groups["renders"][:, -1]))
+    click.echo(f"renders are {abs(deficit):.1f} dB {'darker' if deficit > 0 else 'brighter'} than the reference in 2–8 kHz")

@@ -18,6 +18,7 @@ from ..errors import MuseFxError
 from ..interrupts import Stopped, exit_status, stop_signals_interrupt
 from ..parameters import MUSECODERS
 from .inputs import expand, plan_outputs
+from .progress_bar import AudioBar
 from .progress_file import ProgressFile
 from .ray_options import ray_option
 
@@ -36,6 +37,19 @@ def build_board(preset, **settings):
     return Pedalboard([MuseEnhance(**settings)])
 
 
+def musecoder_help() -> str:
+    """--musecoder's help, read from the registry so that it says what actually runs."""
+    from ..registry import get_entry
+
+    measured = get_entry("default").default_musecoder
+    if set(measured) >= {"cpu", "cuda", "mps"} and len(set(measured.values())) == 1:
+        bundled = f"{measured['cpu']} on every device"
+    else:
+        bundled = ", ".join(f"{musecoder} on {device}" for device, musecoder in measured.items())
+    return (f"fast or diffusion.  [default: {bundled} for the bundled model; for a model file, fast on CPU and "
+            "diffusion on a GPU]")
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input only).")
@@ -45,7 +59,7 @@ def build_board(preset, **settings):
 @click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
 @click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
 @click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
-@click.option("--musecoder", type=click.Choice(MUSECODERS), help="fast (CPU default) or diffusion (GPU default).")
+@click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
 @click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for diffusion noise (same seed, same output).")
@@ -133,23 +147,17 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
     failures = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
     for number, (source, destination) in enumerate(pairs):
-        chunk_bar = tqdm(desc=source.name, unit="chunk", leave=False, disable=None, position=0)
-
-        def progress(done, total, number=number, bar=chunk_bar):
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-            status.write("running", (number + done / max(total, 1)) / len(pairs), f"enhancing {source.name}")
+        def report(fraction, number=number, name=source.name):
+            status.write("running", (number + fraction) / len(pairs), f"enhancing {name}")
 
         try:
-            outcome = attempt(board, source, destination, debug, progress=progress, **options)
+            with AudioBar(source.name, report) as bar:
+                outcome = attempt(board, source, destination, debug, progress=bar.progress, **options)
         except KeyboardInterrupt as interrupt:
-            chunk_bar.close()
             _stopped(status, interrupt, f"{destination} was not written; no partial files were left")
         finally:
-            chunk_bar.close()
             files_bar.update(1)
-        report(outcome, failures)
+        print_outcome(outcome, failures)
     files_bar.close()
     return failures
 
@@ -194,7 +202,7 @@ def attempt(board, source: Path, destination: Path, debug: bool = False, **optio
     return Outcome(source, destination, result.seconds, result.warnings)
 
 
-def report(outcome: Outcome, failures: list[tuple[Path, str]]) -> None:
+def print_outcome(outcome: Outcome, failures: list[tuple[Path, str]]) -> None:
     """Print a file's ✓ or ✗ line and its warnings; a failure joins `failures`."""
     if outcome.error is not None:
         failures.append((outcome.source, outcome.error))

@@ -2,7 +2,7 @@
 
 import click
 
-from ..presets import available, user_dir
+from ..preset_files import available, user_dir
 
 
 @click.group()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
@@ -50,7 +51,17 @@ def find_clips(folder: str | Path) -> list[Clip]:
 def load_mono(path: Path, sample_rate: int = METRIC_RATE) -> np.ndarray:
     """(samples,) float64 at `sample_rate`: channels averaged, resampled when the file's rate differs."""
     audio, info = read_audio(path)
-    mono = audio.mean(axis=0, dtype=np.float64)
-    if info.sample_rate != sample_rate:
-        mono = AF.resample(torch.from_numpy(mono), info.sample_rate, sample_rate).numpy()
-    return mono
+    return resampled(audio.mean(axis=0, dtype=np.float64), info.sample_rate, sample_rate)
+
+
+def resampled(signal: np.ndarray, source: int, target: int) -> np.ndarray:
+    return AF.resample(torch.from_numpy(signal), source, target).numpy() if source != target else signal
+
+
+def to_metric_rate(signal: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The 16 kHz copy the paper's metrics score."""
+    return resampled(signal, sample_rate, METRIC_RATE)
+
+
+def file_rate(path: Path) -> int:
+    return sf.info(str(path)).samplerate

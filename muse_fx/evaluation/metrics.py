@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import fullband
 from .fwsnrseg import fwsnrseg
 from .sisdr import si_sdr
 from .spectral import multi_resolution_stft, spectrogram_l1
@@ -19,6 +20,13 @@ class Metric:
     label: str  # Markdown column
     higher_is_better: bool
     score: Callable[[np.ndarray, np.ndarray, int], float]  # (clean, processed, sample_rate) → value
+    full_band: bool = False  # scored at the pair's own rate; the paper's metrics are scored at 16 kHz
+    summed: bool = False  # the table shows the total over clips (a count), not the mean
+
+
+def _band(low: int, high: int) -> Metric:
+    return Metric(f"lsd_{low // 1000}_{high // 1000}k", f"LSD {low // 1000}–{high // 1000} kHz (dB)", False,
+                  lambda c, p, sr: fullband.band_lsd(c, p, sr, (low, high)), full_band=True)  # fmt: skip
 
 
 METRICS = {
@@ -29,8 +37,15 @@ METRICS = {
         Metric("fwsnrseg", "fwSNRseg (dB)", True, fwsnrseg),
         Metric("visqol", "ViSQOL", True, visqol),
         Metric("si_sdr", "SI-SDR (dB)", True, lambda c, p, sr: si_sdr(c, p)),
+        Metric("fb_mrstft", "full-band MR-STFT", False, fullband.mr_stft, full_band=True),
+        *(_band(low, high) for low, high in fullband.BANDS_HZ),
+        Metric("muffling", "muffling (dB)", True, fullband.muffling, full_band=True),
+        Metric("muffled", "muffled clips", False, fullband.muffled, full_band=True, summed=True),
+        Metric("holes", "holes (%)", False, fullband.holes, full_band=True),
+        Metric("noise_floor", "noise floor (dB)", False, fullband.noise_floor, full_band=True),
     )
 }
+PAPER_METRICS = tuple(name for name, m in METRICS.items() if not m.full_band)
 
 
 def unit_norm(signal: np.ndarray) -> np.ndarray:
@@ -46,6 +61,6 @@ def prepare_pair(clean: np.ndarray, processed: np.ndarray) -> tuple[np.ndarray, 
 
 
 def score_pair(clean: np.ndarray, processed: np.ndarray, sample_rate: int, metrics: Sequence[Metric]) -> dict:
-    """{metric name: value} for one (samples,) pair."""
+    """{metric name: value} for one (samples,) pair at `sample_rate`."""
     c, p = prepare_pair(clean, processed)
     return {m.name: m.score(c, p, sample_rate) for m in metrics}

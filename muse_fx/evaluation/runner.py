@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..plot import save_spectrograms
-from .clips import METRIC_RATE, Clip, load_mono
+from .clips import METRIC_RATE, Clip, file_rate, load_mono, to_metric_rate
 from .metrics import Metric, score_pair, unit_norm
 from .report import markdown_table, summarise, write_csv
 from .systems import OURS, System
@@ -19,17 +19,25 @@ FIGURE_PANELS = ("input", "clean", *OURS, "paper")  # before/after: what goes in
 def evaluate_clip(
     clip: Clip, systems: dict[str, System | None], metrics: Sequence[Metric], step: Callable[[str], None]
 ) -> tuple[dict[str, np.ndarray], list[dict]]:
-    """({"clean" and each system: (samples,) signal}, CSV rows). A `None` system is read from the clip's folder
-    and skipped for clips that lack it; `step(system)` is called after each system."""
-    degraded, clean = load_mono(clip.degraded), load_mono(clip.clean)
-    signals, rows = {"clean": clean}, []
+    """({"clean" and each system: (samples,) signal at 16 kHz}, CSV rows). Systems run at the pair's own rate (the
+    clean's); the paper's metrics score 16 kHz copies, the full-band ones the pair itself. A `None` system is read
+    from the clip's folder and skipped for clips that lack it; `step(system)` is called after each system."""
+    rate = file_rate(clip.clean)
+    degraded, clean = load_mono(clip.degraded, rate), load_mono(clip.clean, rate)
+    paper = [m for m in metrics if not m.full_band]
+    full_band = [m for m in metrics if m.full_band]
+    signals, rows = {"clean": to_metric_rate(clean, rate)}, []
     for name, system in systems.items():
         if system is not None:
-            signals[name] = np.asarray(system(degraded, METRIC_RATE), dtype=np.float64)
+            output = np.asarray(system(degraded, rate), dtype=np.float64)
         elif name in clip.systems:
-            signals[name] = load_mono(clip.systems[name])
-        if name in signals:
-            rows.append({"clip": clip.id, "system": name} | score_pair(clean, signals[name], METRIC_RATE, metrics))
+            output = load_mono(clip.systems[name], rate)
+        else:
+            step(name)
+            continue
+        signals[name] = to_metric_rate(output, rate)
+        scores = score_pair(signals["clean"], signals[name], METRIC_RATE, paper) | score_pair(clean, output, rate, full_band)
+        rows.append({"clip": clip.id, "system": name} | scores)
         step(name)
     return signals, rows
 

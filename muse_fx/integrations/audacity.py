@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +30,7 @@ TRACK_SUFFIX = " (muse_fx)"
 # libsndfile codes: WAV header 0x10000, 32-bit float samples 6. Export2 has no format parameter.
 _WAV_ENCODING_PREF = "/FileFormats/ExportFormat_SF1_Type/WAV_10000"
 _FLOAT_ENCODING = "6"
+_REFUSED_IN_FILE_NAMES = re.compile(r'[\x00-\x1f<>:"/\\|?*]' if sys.platform == "win32" else r"[\x00/]")
 _NOTHING_SELECTED = (
     "Nothing is selected in Audacity: drag over the audio to enhance (Shift-click to add tracks), then run "
     "this command again."
@@ -147,7 +149,10 @@ def _enhance_track(pipe: AudacityPipe, track: Track, tmp: Path, enhance_file: En
     Export2 keeps the silence before a track's audio but stops where the audio ends, so the file always
     starts at the range start (and is empty when the range starts after the end: None then).
     """
-    source, enhanced = tmp / f"selection-{track.index}.wav", tmp / f"enhanced-{track.index}.wav"
+    name = track.name + TRACK_SUFFIX
+    source = tmp / f"selection-{track.index}.wav"
+    enhanced = tmp / str(track.index) / f"{_file_stem(name)}.wav"  # Audacity names the clip after the file
+    enhanced.parent.mkdir()
     _select(pipe, [track.index])
     pipe.command(f"Export2: Filename={quote(source)} NumChannels={track.channels}")
     if sf.info(source).frames == 0:
@@ -157,11 +162,16 @@ def _enhance_track(pipe: AudacityPipe, track: Track, tmp: Path, enhance_file: En
     pipe.command(f"Import2: Filename={quote(enhanced)}")
     if len(read_tracks(pipe)) != new_index + 1:
         raise AudacityError(f"Importing {enhanced} into Audacity did not add exactly one track.")
-    name = track.name + TRACK_SUFFIX
     pipe.command(f"SetTrack: Track={new_index} Name={quote(name)}")
     _select(pipe, [new_index])
     pipe.command("Align_StartToSelStart:")  # exact, unlike SetClip with a six-digit start time
     return name
+
+
+def _file_stem(name: str) -> str:
+    """`name` as a file name on this system: characters it refuses become "_", and it fits in 255 bytes."""
+    stem = _REFUSED_IN_FILE_NAMES.sub("_", name).strip(" .") or "track"
+    return stem.encode("utf-8")[:200].decode("utf-8", errors="ignore")
 
 
 def _select(pipe: AudacityPipe, indexes: list[int]) -> None:

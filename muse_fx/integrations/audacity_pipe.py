@@ -33,6 +33,9 @@ ENABLE_HINT = (
 )
 _FINISHED = "BatchCommand finished:"
 _SYNC_RETRY_S = 1.0  # resend the token after this long: the first command after a (re)connection can vanish
+_LIVENESS_CHECK_S = 0.5  # while waiting for a reply, look this often whether Audacity is still there
+_REOPEN_GRACE_S = 0.2  # far longer than Audacity takes to reopen its pipe for the next client
+GONE_HINT = "Audacity quit or crashed and is no longer running: start it again, then run the command again."
 _tokens = itertools.count()
 
 
@@ -77,6 +80,7 @@ class AudacityPipe:
         self._lines: queue.Queue[str | OSError] = queue.Queue()
         self._closed = threading.Event()
         self._broken: AudacityError | None = None  # set once a reply is lost: later ones would be misread
+        self._unsynced = False  # a wait for a reply was interrupted (Ctrl-C, SIGTERM): that reply may still come
         self._writer = _open_writer(to_path, connect_timeout)
         self._reader = threading.Thread(target=self._read_lines, args=(from_path,), daemon=True)
         self._reader.start()
@@ -102,8 +106,12 @@ class AudacityPipe:
         """Send one command and return its output (without the status lines); raise if it failed."""
         if self._broken:
             raise type(self._broken)(str(self._broken))
+        if self._unsynced:  # e.g. the clean-up after Ctrl-C: skip the reply the interrupted command still gets
+            self._sync()
         self._send(text)
+        self._unsynced = True
         status, output = self._reply(text, time.monotonic() + self.timeout)
+        self._unsynced = False
         if status != "OK":
             raise AudacityCommandError(f"Audacity could not run {text!r}: {output or 'no details given'}")
         return output
@@ -119,6 +127,7 @@ class AudacityPipe:
             try:
                 while self._reply(message, attempt_end)[1] != token:
                     pass
+                self._unsynced = False
                 return
             except AudacityTimeoutError:
                 if time.monotonic() >= deadline:
@@ -129,7 +138,8 @@ class AudacityPipe:
         try:
             self._writer.write(text.encode("utf-8") + self._eol)
         except OSError as exc:
-            raise AudacityNotRunningError(f"Lost the connection to Audacity ({exc}). {ENABLE_HINT}") from exc
+            self._broken = AudacityNotRunningError(f"Lost the connection to Audacity ({exc}). {GONE_HINT}")
+            raise self._broken from exc
 
     def _reply(self, text: str, deadline: float) -> tuple[str, str]:
         """(status, output) of the next reply; ``text`` names the command in error messages."""
@@ -140,18 +150,37 @@ class AudacityPipe:
         return line[len(_FINISHED):].strip(), "\n".join(body).strip()
 
     def _next_line(self, text: str, deadline: float) -> str:
-        try:
-            item = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            self._broken = AudacityTimeoutError(
-                f"Audacity did not answer {text!r} within {self.timeout:g} s. It is probably showing a dialog: "
-                "close it in Audacity, then run the command again."
-            )
-            raise self._broken from None
+        while True:
+            try:
+                item = self._lines.get(timeout=min(_LIVENESS_CHECK_S, max(0.0, deadline - time.monotonic())))
+                break
+            except queue.Empty:
+                if self._audacity_gone():
+                    self._broken = AudacityNotRunningError(f"No answer to {text!r}: {GONE_HINT}")
+                    raise self._broken from None
+                if time.monotonic() >= deadline:
+                    self._broken = AudacityTimeoutError(
+                        f"Audacity did not answer {text!r} within {self.timeout:g} s. It is probably showing a "
+                        "dialog: close it in Audacity, then run the command again."
+                    )
+                    raise self._broken from None
         if isinstance(item, OSError):
             self._broken = AudacityNotRunningError(f"Reading Audacity's answer failed ({item}). {ENABLE_HINT}")
             raise self._broken
         return item
+
+    def _audacity_gone(self) -> bool:
+        """Whether nobody reads our commands any more: Audacity quit or crashed. Between two clients it closes
+        and reopens its end for a moment, hence the second look. (POSIX only: Windows pipes cannot be asked.)"""
+        if sys.platform == "win32" or not self._unread():
+            return False
+        time.sleep(_REOPEN_GRACE_S)
+        return self._unread()
+
+    def _unread(self) -> bool:
+        poller = select.poll()
+        poller.register(self._writer.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
 
     def _read_lines(self, from_path: str) -> None:
         """Thread body: queue each reply line until ``close()``, or the error that stopped reading."""
@@ -214,6 +243,7 @@ def _open_nonblocking(path: str):
 
 __all__ = [
     "ENABLE_HINT",
+    "GONE_HINT",
     "AudacityCommandError",
     "AudacityError",
     "AudacityNotRunningError",

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from ..atomic import DEBRIS, atomic_path
 from ..audio_io import check_writable, probe
-from ..cli.enhance import Outcome, attempt, report
+from ..cli.enhance import Outcome, attempt, print_outcome
 from ..errors import MuseFxError
 from .cluster import ClusterError, connected
 
@@ -189,7 +189,7 @@ def enhance_on_ray(make_board: Callable, pairs: list[tuple[Path, Path]], batch: 
     bar = tqdm(total=len(pairs), desc="files", unit="file", disable=None)
 
     def finish(outcome: Outcome) -> None:
-        report(outcome, failures)
+        print_outcome(outcome, failures)
         bar.update(1)
         status.write("running", bar.n / len(pairs), f"enhanced {outcome.source.name}")
 

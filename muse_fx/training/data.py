@@ -35,7 +35,7 @@ class CleanClips:
 
     def __init__(self, folder: Path, split: str, sample_rate: int):
         self.folder, self.split, self.sample_rate = folder, split, sample_rate
-        self.clips: list[tuple[Path, int, int]] = []  # (file, frames, sample rate)
+        self.clips: list[tuple[Path, int, int, str]] = []  # (file, frames, sample rate, arrangement)
         self.files: set[str] = set()
         self.reload()
 
@@ -47,20 +47,21 @@ class CleanClips:
                     info = sf.info(path)
                 except (RuntimeError, ValueError, OSError):  # still being written: take it at the next reload
                     continue
-                self.clips.append((path, info.frames, info.samplerate))
+                self.clips.append((path, info.frames, info.samplerate, clip.arrangement))
                 self.files.add(clip.file)
         if not self.clips:
             raise FileNotFoundError(f"no {self.split} clips in {self.folder / 'manifest.csv'}")
 
-    def segment(self, samples: int, rng: random.Random) -> torch.Tensor:
-        """A random (samples,) float segment; clips are drawn in proportion to their length."""
-        path, frames, rate = rng.choices(self.clips, weights=[c[1] for c in self.clips])[0]
+    def segment(self, samples: int, rng: random.Random) -> tuple[torch.Tensor, dict]:
+        """A random (samples,) float segment and where it came from; clips are drawn in proportion to length."""
+        path, frames, rate, arrangement = rng.choices(self.clips, weights=[c[1] for c in self.clips])[0]
         wanted = math.ceil(samples * rate / self.sample_rate)
         start = rng.randrange(max(1, frames - wanted))
         piece = torch.from_numpy(sf.read(path, frames=wanted, start=start, dtype="float32")[0])
         if rate != self.sample_rate:
             piece = torchaudio.functional.resample(piece, rate, self.sample_rate)
-        return torch.nn.functional.pad(piece[:samples], (0, max(0, samples - len(piece))))
+        source = {"file": path.name, "start_s": round(start / rate, 3), "arrangement": arrangement}
+        return torch.nn.functional.pad(piece[:samples], (0, max(0, samples - len(piece)))), source
 
 
 class SyntheticClips:
@@ -70,8 +71,9 @@ class SyntheticClips:
     def __init__(self, sample_rate: int):
         self.sample_rate = sample_rate
 
-    def segment(self, samples: int, rng: random.Random) -> torch.Tensor:
-        return tone_sequence(samples / self.sample_rate + 0.01, self.sample_rate, rng)[:samples]
+    def segment(self, samples: int, rng: random.Random) -> tuple[torch.Tensor, dict]:
+        tones = tone_sequence(samples / self.sample_rate + 0.01, self.sample_rate, rng)[:samples]
+        return tones, {"arrangement": "synthetic"}
 
 
 def bank_items(
@@ -100,14 +102,17 @@ class Batches:
         self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble)
         self.rng = random.Random(seed)
 
-    def _clean_segment(self) -> torch.Tensor:
+    def _clean_segment(self) -> tuple[torch.Tensor, dict]:
         for _ in range(20):
-            segment = self.clips.segment(self.samples, self.rng)
+            segment, source = self.clips.segment(self.samples, self.rng)
             if loudness_db(segment, self.sample_rate) > SILENCE_DB:
                 break
-        return segment
+        return segment, source
 
     def next(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
-        pairs = [self.degrader(self._clean_segment(), self.rng) for _ in range(batch_size)]
+        """(degraded, clean, draws): each draw records the degradation and the clean segment's source."""
+        segments = [self._clean_segment() for _ in range(batch_size)]
+        pairs = [self.degrader(segment, self.rng) for segment, _ in segments]
         degraded, clean, params = zip(*pairs)
-        return torch.stack(degraded), torch.stack(clean), list(params)
+        draws = [{"source": source, **p} for (_, source), p in zip(segments, params)]
+        return torch.stack(degraded), torch.stack(clean), draws

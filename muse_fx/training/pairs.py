@@ -1,7 +1,8 @@
 """Held-out evaluation pairs: segments of one split, degraded once, written as files `muse-fx eval` reads.
 
 Layout as in paper-val: `<id>_aug.wav` (degraded), `<id>_clean.wav` (reference) and `<id>.json` (the draws),
-so the same command scores the real clips and our own test split.
+so the same command scores the real clips and our own test split. The id ends in the clip's arrangement (solo,
+duet, ensemble, keys, drums), so polyphonic pairs can be scored on their own.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def write_pairs(
     ids = []
     for index in range(count):
         degraded, clean, params = batches.next(1)
-        pair = f"{split}-{index:04d}"
+        pair = f"{split}-{index:04d}-{params[0]['source']['arrangement']}"  # `muse-fx eval --only '*-ensemble'`
         for suffix, audio in (("aug", degraded), ("clean", clean)):
             with atomic_path(out / f"{pair}_{suffix}.wav") as tmp:
                 sf.write(tmp, audio[0].numpy(), sample_rate, subtype="FLOAT", format="WAV")
