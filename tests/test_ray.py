@@ -292,7 +292,7 @@ def test_serve_wants_the_token(served):
 
     response = httpx.get(f"{served}/health", headers={"Authorization": "Bearer wrong"})
     assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
-    with pytest.raises(ServerAuthError, match="requires a token"), ServerClient(served, token="wrong") as client:
+    with pytest.raises(ServerAuthError, match="MUSE_FX_TOKEN"), ServerClient(served, token="wrong") as client:
         client.models()
     with ServerClient(served, token=TOKEN) as client:
         assert client.health()["ready"] and [m["name"] for m in client.models()] == ["tiny"]
