@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import soundfile
@@ -25,8 +26,10 @@ DECODED = (".m4a", ".aac", ".opus", ".amr", ".3gp", ".wma", ".mp4", ".m4v", ".mo
 READABLE = SOUNDFILE_READABLE + DECODED
 DECODED_OUTPUT = "FLAC"  # lossless and half WAV's size; every DAW and phone plays it
 FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
-# libsndfile notes "(should be N)" where a chunk's declared size exceeds the bytes present.
-TRUNCATED = re.compile(r"^\s*(data|SSND)\s*:.*should be", re.MULTILINE)
+# libsndfile notes "(should be N)" where a chunk's declared size exceeds the bytes present; 4294967295 (0xFFFFFFFF)
+# is not a size but "length unknown", written by encoders streaming to a pipe (e.g. ffmpeg).
+TRUNCATED = re.compile(r"^\s*(data|SSND)\s*:\s*(?!4294967295\b)\d+.*should be", re.MULTILINE)
+UNKNOWN_LENGTH = 2**63 - 1  # libsndfile's frame count for a FLAC whose header gives none, as one encoded to a pipe
 EXTENSIONS = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "MP3": ".mp3"}
 # Encodings that only their own containers hold. libsndfile's format check accepts MP3 data in a WAV, but
 # writing one fails, so decoded MP3/Vorbis/Opus audio goes into WAV, AIFF or FLAC as COMPRESSED_TO_PCM.
@@ -36,6 +39,14 @@ COMPRESSED_TO_PCM = "PCM_24"
 
 class OutputError(MuseFxError):
     """The output path cannot be written as asked."""
+
+
+class Header(Protocol):
+    """What soundfile.info() and an open soundfile.SoundFile both tell about a file."""
+
+    frames: int
+    samplerate: int
+    extra_info: str
 
 
 @dataclass(frozen=True)
@@ -72,18 +83,31 @@ def probe(path: Path) -> AudioInfo:
         info = soundfile.info(native(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioInputError(f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled") from None
-    _check_has_audio(path, info.frames)
-    if TRUNCATED.search(info.extra_info):
-        raise AudioInputError(
-            f"{path}: is truncated — its header promises more audio than the file holds "
-            f"({info.frames / info.samplerate:.2f} s present); re-copy or re-export it"
-        )
+    check_frames(str(path), info)
     return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
 
 
-def _check_has_audio(path: Path, frames: int) -> None:
+def check_frames(name: str, info: Header) -> None:
+    """Refuse a file that holds no audio or is cut short; the CLI and the server share this check and its words.
+
+    `name` says which file: a path, or "the upload".
+    """
+    _check_has_audio(name, info.frames)
+    if info.frames >= UNKNOWN_LENGTH:
+        raise AudioInputError(
+            f"{name}: its header does not give its length (encoded to a pipe?), so it cannot be read to the end; "
+            "re-encode it to a file, e.g. `ffmpeg -i IN OUT.flac`"
+        )
+    if TRUNCATED.search(info.extra_info):
+        raise AudioInputError(
+            f"{name}: is truncated — its header promises more audio than the file holds "
+            f"({info.frames / info.samplerate:.2f} s present); re-copy or re-export it"
+        )
+
+
+def _check_has_audio(name: str | Path, frames: int) -> None:
     if frames <= 0:
-        raise AudioInputError(f"{path}: holds no audio (0 samples); re-export the recording")
+        raise AudioInputError(f"{name}: holds no audio (0 samples); re-export the recording")
 
 
 def native(path: Path) -> str | bytes:

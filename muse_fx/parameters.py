@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MUSECODERS = ("fast", "diffusion")
 STEP_CHOICES = (6, 50)
+MAX_SEED = 2**63 - 1  # a signed 64-bit integer, so every client language can hold it
 
 
 def check_musecoder(value: str) -> str:
@@ -25,6 +26,6 @@ def check_mix(value: float) -> float:
 
 
 def check_seed(value: int) -> int:
-    if int(value) != value or value < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {value!r}")
+    if int(value) != value or not 0 <= value <= MAX_SEED:
+        raise ValueError(f"seed must be a non-negative integer up to {MAX_SEED} (2**63 - 1), got {value!r}")
     return int(value)

@@ -7,13 +7,13 @@ match) → resample back → recombine the band above the model's Nyquist from t
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import soxr
 import torch
 import torch.nn.functional as F
-import torchaudio
 
 from . import diffusion
 from .bandsplit import recombine_high_band
@@ -26,10 +26,8 @@ from .model import MuseModel
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
-# librosa's "kaiser_best": flat to 0.9 × Nyquist, so the band crossover (bandsplit.py) meets an unattenuated model band.
-KAISER_BEST = dict(
-    lowpass_filter_width=64, rolloff=0.9475937167399596, resampling_method="sinc_interp_kaiser", beta=14.769656459379492
-)
+# soxr's very high quality is flat to 0.91 × Nyquist: the crossover (bandsplit.py) meets an unattenuated model band.
+RESAMPLE_QUALITY = "VHQ"
 
 
 @dataclass(frozen=True)
@@ -44,10 +42,24 @@ class Settings:
     warm_start: bool = True  # diffusion starts from the noised fast output (diffusion.sample's `start`)
 
 
-@functools.lru_cache(maxsize=16)
-def resampler(source: int, target: int, device: torch.device) -> torchaudio.transforms.Resample:
-    """Kaiser kernels take ~0.1 s to build: keep them across calls, plugins and server requests."""
-    return torchaudio.transforms.Resample(source, target, **KAISER_BEST).to(device)
+def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
+    """(B, n) → (B, ceil(n · target / source)), sample-aligned with the input, on the input's device.
+
+    soxr handles any ratio in bounded memory and time; a polyphase kernel for the reduced ratio (8001 → 16000 Hz
+    has no common factor) would take gigabytes. Trailing zeros let soxr's output reach the ceiling length.
+    """
+    if source == target:
+        return audio
+    length = -(-audio.shape[-1] * target // source)
+    frames = F.pad(audio, (0, -(-source // target) + 1)).T.contiguous().cpu().numpy()  # (samples, B): B channels
+    out = soxr.resample(frames, source, target, quality=RESAMPLE_QUALITY)[:length]
+    return torch.from_numpy(np.ascontiguousarray(out.T)).to(audio.device)
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """Chunk `index`'s diffusion seed: (seed, index) mixed into 64 bits, so any seed is valid and no two pairs
+    share noise (a linear formula overflowed torch's 64-bit seed for large seeds)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
 
 
 def chunk_layout(sample_rate: int) -> ChunkLayout:
@@ -68,11 +80,6 @@ class Enhancer:
         self.settings = settings
         self.device = next(model.parameters()).device
 
-    def _resample(self, audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
-        if source == target:
-            return audio
-        return resampler(source, target, self.device)(audio)
-
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
         """(B, n) at the model rate → (B, n) enhanced."""
         n = audio.shape[-1]
@@ -86,7 +93,7 @@ class Enhancer:
             out = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel)
         else:
             schedule = diffusion.schedule_for(self.model.config.musecoder, self.settings.steps)
-            generators = [torch.Generator().manual_seed(self.settings.seed * 1_000_003 + i) for i in indices]
+            generators = [torch.Generator().manual_seed(chunk_seed(self.settings.seed, i)) for i in indices]
             fast = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel) if self.settings.warm_start else None
             out = diffusion.sample(self.model.musecoder, enhanced, schedule, generators, start=fast)
             out = match_mel(out, enhanced, self.model.log_mel, MEL_MATCH_PASSES)
@@ -96,7 +103,7 @@ class Enhancer:
         """(B, L) chunks at `sample_rate` with their chunk indices (they seed diffusion) → (B, L)."""
         dry = chunks.to(self.device, torch.float32)
         model_rate = self.model.sample_rate
-        wet = self._resample(self._at_model_rate(self._resample(dry, sample_rate, model_rate), indices), model_rate, sample_rate)
+        wet = resample(self._at_model_rate(resample(dry, sample_rate, model_rate), indices), model_rate, sample_rate)
         wet = wet[..., : dry.shape[-1]]
         if self.settings.full_band and sample_rate > model_rate:
             wet = recombine_high_band(dry, wet, sample_rate, model_rate)

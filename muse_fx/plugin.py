@@ -170,6 +170,8 @@ class MuseEnhance:
     ) -> np.ndarray:
         """Enhance a whole recording at once. `progress(done, total)` counts chunks."""
         layout, samples, rate = prepare(audio, sample_rate)
+        if samples.size == 0:  # nothing to enhance; a server refuses empty audio like the CLI does
+            return layout.restore(samples)
         tensor = torch.from_numpy(samples)
         if self.server:
             remote = self._enhance_remotely(tensor, rate)

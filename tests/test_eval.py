@@ -92,6 +92,15 @@ def test_eval_without_our_systems_needs_no_model(pairs, tmp_path):
     assert "| input | 1 |" in result.output and "| paper | 1 |" in result.output
 
 
+def test_eval_only_scores_clips_matching_the_globs(pairs, tmp_path):
+    args = [str(pairs), "--systems", "input", "--metrics", "spec_l1", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(evaluate, [*args, "--only", "*_1"])
+    assert result.exit_code == 0, result.output
+    assert "| input | 1 |" in result.output
+    result = CliRunner().invoke(evaluate, [*args, "--only", "*-ensemble"])
+    assert result.exit_code == 2 and "matching *-ensemble" in result.output
+
+
 def test_eval_explains_a_missing_model(pairs, tmp_path):
     args = [str(pairs), "--model", "no-such-model", "--systems", "fast", "--out", str(tmp_path / "r")]
     result = CliRunner().invoke(evaluate, args)

@@ -60,9 +60,9 @@ def test_output_same_keeps_container_and_subtype(client, container, subtype):
     assert response.headers["content-type"] == f"audio/{container.lower()}"
 
 
-def test_empty_audio_comes_back_empty(client):
-    out, rate, _ = decode(post(client, encode(np.zeros((2, 0), np.float32), 16000)).content)
-    assert out.shape == (2, 0) and rate == 16000
+def test_empty_audio_is_422_like_the_cli(client):
+    response = post(client, encode(np.zeros((2, 0), np.float32), 16000))
+    assert response.status_code == 422 and "holds no audio (0 samples)" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -70,3 +70,13 @@ def test_without_a_bundled_default_the_message_says_what_to_pass(started, monkey
     monkeypatch.setattr("muse_fx.registry.REGISTRY_FILE", tmp_path / "registry.toml")
     result = run()
     assert result.exit_code != 0 and "no default model is bundled" in result.output and not started
+
+
+def test_connection_limits_reach_uvicorn(started, tiny_model_path):
+    from muse_fx.server.connections import GuardedH11Protocol
+
+    result = run("--model", str(tiny_model_path), "--device", "cpu", "--max-connections", "50", "--idle-timeout", "2")
+    assert result.exit_code == 0, result.output
+    _, options = started[0]
+    assert options["http"] is GuardedH11Protocol and options["ws"] == "none"
+    assert (options["limit_concurrency"], options["timeout_keep_alive"]) == (50, 2.0)

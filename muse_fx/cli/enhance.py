@@ -16,7 +16,7 @@ from ..audio_io import FORMATS
 from ..devices import DEVICES
 from ..errors import MuseFxError
 from ..interrupts import Stopped, exit_status, stop_signals_interrupt
-from ..parameters import MUSECODERS
+from ..parameters import MAX_SEED, MUSECODERS
 from .inputs import expand, plan_outputs
 from .progress_bar import AudioBar
 from .progress_file import ProgressFile
@@ -62,7 +62,7 @@ def musecoder_help() -> str:
 @click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
 @click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
-@click.option("--seed", type=click.IntRange(min=0), help="Seed for diffusion noise (same seed, same output).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Seed for diffusion noise (same seed, same output).")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Output format.  [default: the input's]")
 @click.option("--subtype", help="Output sample format, e.g. PCM_16, PCM_24, FLOAT.  [default: the input's]")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")

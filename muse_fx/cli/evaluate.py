@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from pathlib import Path
 
 import click
@@ -41,16 +42,19 @@ def _pick(requested: list[str], known: list[str], kind: str) -> list[str]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="muse-fx-eval", show_default=True,
               help="Folder for clips.csv, summary.md and spectrograms/.")  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N clips (sorted by id).")
+@click.option("--only", "patterns", multiple=True,
+              help="Only clips whose id matches this glob (repeatable), e.g. '*-ensemble' '*-duet' for polyphony.")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="Where muse_fx runs.")
 def evaluate(folder: Path, model: str, systems: str | None, metrics: str, out: Path, limit: int | None,
-             device: str) -> None:  # fmt: skip
+             patterns: tuple[str, ...], device: str) -> None:  # fmt: skip
     """Evaluate on FOLDER's <id>_aug.wav (degraded) / <id>_clean.wav (reference) pairs.
 
     Each pair is trimmed to a common length and scaled to unit L2 norm before scoring, as in the paper.
     """
-    clips = find_clips(folder)[:limit]
+    clips = [c for c in find_clips(folder) if not patterns or any(fnmatch(c.id, p) for p in patterns)][:limit]
     if not clips:
-        raise click.UsageError(f"{folder} holds no <id>_aug.wav / <id>_clean.wav pairs")
+        matching = f" matching {' or '.join(patterns)}" if patterns else ""
+        raise click.UsageError(f"{folder} holds no <id>_aug.wav / <id>_clean.wav pairs{matching}")
     found = sorted({name for clip in clips for name in clip.systems})
     chosen = [METRICS[m] for m in _pick(_names(metrics) or list(METRICS), list(METRICS), "metric")]
     names = _pick(_names(systems) or [*DEFAULT, *found], [*BUILTIN, *found], "system")

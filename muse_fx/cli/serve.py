@@ -29,6 +29,10 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option("--max-requests", default=8, show_default=True, type=click.IntRange(min=1),
               help="Requests in flight at once; the next gets 503 with Retry-After.")  # fmt: skip
 @click.option("--timeout", default=600.0, show_default=True, type=POSITIVE, help="Seconds per request, upload too.")
+@click.option("--max-connections", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Open connections at once (fewer if `ulimit -n` is lower); the oldest idle ones make room.")
+@click.option("--idle-timeout", default=5.0, show_default=True, type=POSITIVE,
+              help="Seconds a connection may stay open with no request in progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Chunks per forward pass [32 on CUDA, else 8].")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this key…")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="…and this certificate.")
@@ -41,9 +45,10 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
               help="With --ray: GPUs per replica, a fraction shares one.  [default: 1 where the cluster has GPUs]")
 @click.option("--cpus-per-replica", default=1.0, show_default=True, type=POSITIVE, help="With --ray: CPUs per replica.")
 def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file: Path | None, max_upload_mb: float,
-          max_seconds: float, max_audio_mb: float, max_requests: int, timeout: float, batch_size: int | None,
-          ssl_keyfile: str | None, ssl_certfile: str | None, ray_address: str | None, replicas: int,
-          max_replicas: int | None, gpus_per_replica: float | None, cpus_per_replica: float) -> None:  # fmt: skip
+          max_seconds: float, max_audio_mb: float, max_requests: int, timeout: float, max_connections: int,
+          idle_timeout: float, batch_size: int | None, ssl_keyfile: str | None,
+          ssl_certfile: str | None, ray_address: str | None, replicas: int, max_replicas: int | None,
+          gpus_per_replica: float | None, cpus_per_replica: float) -> None:  # fmt: skip
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
     try:
         import uvicorn
@@ -51,6 +56,7 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         from ..server.app import create_app
         from ..server.config import ServerConfig, default_batch
         from ..server.models import load_models
+        from ..server.runner import uvicorn_settings
         from ..server.tokens import is_loopback, require_token_off_loopback, resolve_token
     except ImportError as error:
         raise click.ClickException(f"{error.name or error} is missing; install the server: pip install muse-fx[server]")
@@ -64,8 +70,8 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
     except MuseFxError as error:
         raise click.ClickException(str(error))
     limits = ServerConfig(token=token, max_upload_mb=max_upload_mb, max_seconds=max_seconds, max_audio_mb=max_audio_mb,
-                          max_requests=max_requests, request_timeout=timeout)  # fmt: skip
-    scheme = "https" if ssl_certfile else "http"
+                          max_requests=max_requests, request_timeout=timeout, max_connections=max_connections,
+                          idle_timeout=idle_timeout)  # fmt: skip
     guarded = " (token required)" if token else ""
     if not is_loopback(host) and not ssl_certfile:
         click.echo("muse-fx: warning: plain HTTP off loopback sends the token and the audio in the clear; use "
@@ -73,16 +79,19 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
     if ray_address is not None:
         ssl = {"ssl_keyfile": ssl_keyfile, "ssl_certfile": ssl_certfile} if ssl_certfile else None
         scaling = dict(replicas=replicas, max_replicas=max_replicas, cpus=cpus_per_replica, gpus=gpus_per_replica)
-        return _serve_on_ray(ray_address, models, device, limits, batch_size, host, port, ssl, scaling, guarded)
+        _serve_on_ray(ray_address, models, device, limits, batch_size, host, port, ssl, scaling, guarded)
+        return
     try:
         torch_device = resolve_device(device)
         served = load_models(models, torch_device)
     except MuseFxError as error:
         raise click.ClickException(str(error))
     config = replace(limits, max_batch=batch_size or default_batch(torch_device))
+    scheme = "https" if ssl_certfile else "http"
     click.echo(f"muse-fx: serving {', '.join(served)} on {torch_device} at {scheme}://{host}:{port}{guarded}")
     app = create_app(served, torch_device, config)
-    uvicorn.run(app, host=host, port=port, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, log_level="info")
+    uvicorn.run(app, host=host, port=port, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, log_level="info",
+                **uvicorn_settings(app))
 
 
 def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, batch_size: int | None, host: str,
@@ -103,7 +112,7 @@ def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, ba
             scaling["gpus"] = float(ray.cluster_resources().get("GPU", 0) > 0)
         app = application(models, device, limits, batch_size, **scaling)
         try:
-            url = deploy(app, host, port, ssl)
+            url = deploy(app, host, port, ssl, idle_timeout=limits.idle_timeout)
         except (RuntimeError, ray.exceptions.RayError) as error:
             cause = [line for line in str(error).splitlines() if line.strip()][-1]
             raise click.ClickException(f"the Ray Serve application did not start: {cause}")

@@ -115,9 +115,13 @@ def build(args: dict):
     return application(models, device, config, batch_size)
 
 
-def deploy(app, host: str, port: int, ssl: dict | None = None) -> str:
-    """Start Serve's HTTP proxy on host:port and run `app` there; returns its URL once every replica is up."""
-    serve.start(http_options=HTTPOptions(host=host, port=port, **(ssl or {})))
+def deploy(app, host: str, port: int, ssl: dict | None = None, idle_timeout: float | None = None) -> str:
+    """Start Serve's HTTP proxies on host:port and run `app` there; returns its URL once every replica is up.
+
+    `idle_timeout` is how long an idle keep-alive connection stays open (the embedded server's --idle-timeout).
+    """
+    keep_alive = {"keep_alive_timeout_s": idle_timeout} if idle_timeout else {}
+    serve.start(http_options=HTTPOptions(host=host, port=port, **(ssl or {}), **keep_alive))
     serve.run(app, name=APP, route_prefix="/")
     return f"{'https' if ssl else 'http'}://{host}:{port}"
 

@@ -43,6 +43,7 @@ def create_app(models: dict[str, ServedModel], device: torch.device, config: Ser
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.server_config = config  # the connection limits, for runner.uvicorn_settings
     app.get("/health")(service.health)
     app.get("/v1/models")(service.list_models)
     app.post("/v1/enhance")(service.enhance)

@@ -78,7 +78,9 @@ class Batcher:
         if self._thread is not None:
             self._thread.join()
         while self._pending:
-            self._pending.popleft().future.set_exception(RuntimeError("the server is shutting down"))
+            future = self._pending.popleft().future
+            if future.set_running_or_notify_cancel():  # a request that timed out has cancelled its own already
+                future.set_exception(RuntimeError("the server is shutting down"))
 
     def submit(self, key: BatchKey, chunks: torch.Tensor, indices: list[int]) -> Future:
         """Queue (n, length) chunks; the future gives the (n, length) enhanced chunks."""

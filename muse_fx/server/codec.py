@@ -11,6 +11,7 @@ import soundfile as sf
 from fastapi import HTTPException
 
 from ..audio import MAX_CHANNELS, check_sample_rate, check_samples
+from ..audio_io import check_frames
 
 CONTAINERS = {"WAV": "audio/wav", "WAVEX": "audio/wav", "RF64": "audio/wav", "FLAC": "audio/flac"}
 INTEGER_SUBTYPES = ("PCM_U8", "PCM_S8", "PCM_16", "PCM_24", "PCM_32")
@@ -25,25 +26,39 @@ class Decoded:
     subtype: str  # e.g. "PCM_16"
 
 
+def _frame_limit(f: sf.SoundFile, max_seconds: float, max_bytes: int) -> int:
+    """The most frames the upload may hold; raises what its header alone shows is wrong, before any decoding."""
+    if f.format not in CONTAINERS:
+        raise HTTPException(422, f"{f.format_info} files are not accepted; send WAV or FLAC")
+    if f.channels > MAX_CHANNELS:
+        raise HTTPException(422, f"the upload has {f.channels} channels; at most {MAX_CHANNELS} are handled")
+    rate = check_sample_rate(f.samplerate)
+    check_frames("the upload", f)
+    limit = min(int(max_seconds * rate), max_bytes // (4 * f.channels))
+    if f.frames > limit:
+        raise _too_long(f, limit, max_seconds, max_bytes)
+    return limit
+
+
+def _too_long(f: sf.SoundFile, limit: int, max_seconds: float, max_bytes: int) -> HTTPException:
+    return HTTPException(413, f"the audio is longer than this server's limit of {limit / f.samplerate:.4g} s for "
+                              f"{f.channels} channel(s) at {f.samplerate} Hz ({max_seconds:g} s, "
+                              f"{max_bytes / 2**20:.3g} MiB decoded); split it")
+
+
 def decode(file: BinaryIO, max_seconds: float, max_bytes: int) -> Decoded:
     """Read an upload; 422 names what is wrong with it, 413 if it is longer than `max_seconds` or would take more
-    than `max_bytes` as float32 (a small FLAC of silence can decode to gigabytes)."""
+    than `max_bytes` as float32 (a small FLAC of silence can decode to gigabytes). The header is checked before
+    decoding, and what is read is checked again, so a lying header cannot make us hold more."""
     try:
         with sf.SoundFile(file) as f:
-            if f.format not in CONTAINERS:
-                raise HTTPException(422, f"{f.format_info} files are not accepted; send WAV or FLAC")
-            if f.channels > MAX_CHANNELS:
-                raise HTTPException(422, f"the upload has {f.channels} channels; at most {MAX_CHANNELS} are handled")
-            rate = check_sample_rate(f.samplerate)
-            limit = min(int(max_seconds * rate), max_bytes // (4 * f.channels))
-            data = f.read(limit + 1, dtype="float32", always_2d=True)  # a lying header cannot make us read more
-            container, subtype, channels = f.format, f.subtype, f.channels
+            limit = _frame_limit(f, max_seconds, max_bytes)
+            data = f.read(limit + 1, dtype="float32", always_2d=True)
+            if len(data) > limit:
+                raise _too_long(f, limit, max_seconds, max_bytes)
+            rate, container, subtype = f.samplerate, f.format, f.subtype
     except sf.LibsndfileError as error:
         raise HTTPException(422, f"the upload is not readable audio ({error.error_string}); send WAV or FLAC")
-    if len(data) > limit:
-        raise HTTPException(413, f"the audio is longer than this server's limit of {limit / rate:.4g} s for "
-                                 f"{channels} channel(s) at {rate} Hz ({max_seconds:g} s, {max_bytes / 2**20:.3g} MiB "
-                                 "decoded); split it")
     return Decoded(check_samples(np.ascontiguousarray(data.T)), rate, container, subtype)
 
 

@@ -17,6 +17,8 @@ class ServerConfig:
     request_timeout: float = 600.0  # seconds from the first byte of the request to the last chunk enhanced
     max_batch: int = 8  # chunks per forward pass
     retry_after: int = 5  # seconds a 503 tells the client to wait
+    max_connections: int = 1000  # open at once, fewer if `ulimit -n` is lower; the oldest idle ones make room
+    idle_timeout: float = 5.0  # seconds a connection may wait without a request in progress, before its first one too
 
     @property
     def max_upload_bytes(self) -> int:

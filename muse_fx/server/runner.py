@@ -1,4 +1,5 @@
-"""Running the app in a background thread on an ephemeral loopback port: for tests, benchmarks and notebooks."""
+"""Running the app: uvicorn's settings for it, and a background thread on an ephemeral loopback port for tests,
+benchmarks and notebooks."""
 
 from __future__ import annotations
 
@@ -11,13 +12,28 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from .config import ServerConfig
+from .connections import GuardedH11Protocol, connection_limit, throttle_descriptor_errors
+
+
+def uvicorn_settings(app: FastAPI) -> dict:
+    """uvicorn.Config arguments that keep the app reachable under a flood of connections (see connections.py)."""
+    config: ServerConfig = app.state.server_config
+    throttle_descriptor_errors()
+    return dict(
+        http=GuardedH11Protocol,
+        ws="none",  # no websocket routes; an upgrade would bypass the connection guard
+        limit_concurrency=connection_limit(config.max_connections),
+        timeout_keep_alive=config.idle_timeout,
+    )
+
 
 @contextmanager
 def run_in_background(app: FastAPI, host: str = "127.0.0.1", start_timeout: float = 30.0) -> Iterator[str]:
     """Serve `app` until the block ends; yields its URL. The port is picked by the OS, so runs never collide."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.bind((host, 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **uvicorn_settings(app)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="muse-fx-server", daemon=True)
     thread.start()
     started = time.monotonic()
