@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,6 +21,7 @@ from ..parameters import MAX_SEED, MUSECODERS
 from .inputs import expand, plan_outputs
 from .progress_bar import AudioBar
 from .progress_file import ProgressFile
+from .ray_options import ray_option
 
 SKIPPED_LISTED = 10  # a folder of 500 PDFs should not bury the summary
 
@@ -72,9 +75,19 @@ def musecoder_help() -> str:
 @click.option("--progress-file", type=click.Path(path_type=Path, dir_okay=False), help="Status file for DAW scripts.")
 @click.option("--server", help="URL of a `muse-fx serve` instance to run the enhancement on.")
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance locally instead.")
+@ray_option
+@click.option("--ray-workers", type=click.IntRange(min=1),
+              help="Ray workers, each loading the model once.  [default: as many as the cluster's GPUs (or CPUs) hold]")
+@click.option("--ray-gpus-per-worker", type=click.FloatRange(min=0),
+              help="GPUs per Ray worker; a fraction shares a GPU.  [default: 1 where the cluster has GPUs, else 0]")
+@click.option("--ray-cpus-per-worker", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="CPUs per Ray worker.")
+@click.option("--ray-ship", is_flag=True,
+              help="Send each file's bytes to the Ray workers and write the results here (no shared storage).")
 @click.pass_context
 def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, subtype, overwrite, plot,
-            start, duration, progress_file, **settings):
+            start, duration, progress_file, ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker,
+            ray_ship, **settings):
     """Enhance audio files (WAV, FLAC, AIFF, OGG, MP3) and the sound of phone recordings and videos (M4A, AAC,
     Opus, MP4, MOV, MKV, WebM…, written as FLAC): INPUT can be files, folders or quoted globs."""
     debug = ctx.obj.get("debug", False) if ctx.obj else False
@@ -86,22 +99,29 @@ def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, sub
             pairs = plan_outputs(files, output, output_dir, suffix, fmt)
             if (start or duration) and len(pairs) > 1:
                 raise click.UsageError("--start/--duration apply to a single input")
+            if ray_address is not None and settings["server"]:
+                raise click.UsageError("--ray and --server both run the model elsewhere; choose one")
             if output_dir:
                 output_dir.mkdir(parents=True, exist_ok=True)
             settings["steps"] = int(settings["steps"]) if settings["steps"] else None
-            board = build_board(preset, **settings)
+            make_board = partial(build_board, preset, **settings)
+            board = make_board() if ray_address is None else None  # on Ray, each worker builds its own
         except (MuseFxError, click.UsageError) as error:
             status.write("error", 0.0, str(error))
             raise
         except KeyboardInterrupt as interrupt:
             _stopped(status, interrupt, "nothing was written")
-        failures = _run(board, pairs, status, debug, start=start, duration=duration, fmt=fmt, subtype=subtype,
-                        overwrite=overwrite, plot=plot)
+        options = dict(start=start, duration=duration, fmt=fmt, subtype=subtype, overwrite=overwrite, plot=plot)
+        if ray_address is None:
+            failures = _run(board, pairs, status, debug, **options)
+        else:
+            pairs, failures = _run_on_ray(make_board, pairs, status, debug, ray_address, ray_workers,
+                                          ray_cpus_per_worker, ray_gpus_per_worker, ray_ship, **options)
     _summarise(pairs, failures, skipped)
     if failures:
         status.write("error", 1.0, failures[0][1])
         sys.exit(1)
-    status.write("done", 1.0, str(pairs[-1][1]))
+    status.write("done", 1.0, str(pairs[-1][1]) if pairs else "nothing to do")
 
 
 def _summarise(pairs: list[tuple[Path, Path]], failures: list[tuple[Path, str]], skipped: list[Path]) -> None:
@@ -127,8 +147,6 @@ def _stopped(status: ProgressFile, interrupt: KeyboardInterrupt, what: str) -> N
 
 
 def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
-    from ..files import enhance_file
-
     failures = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
     for number, (source, destination) in enumerate(pairs):
@@ -137,26 +155,65 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
 
         try:
             with AudioBar(source.name, report) as bar:
-                result = enhance_file(board, source, destination, progress=bar.progress, **options)
+                outcome = attempt(board, source, destination, debug, progress=bar.progress, **options)
         except KeyboardInterrupt as interrupt:
             _stopped(status, interrupt, f"{destination} was not written; no partial files were left")
-        except MuseFxError as error:
-            failures.append((source, str(error)))
-            click.secho(f"✗ {error}", err=True, fg="red")
-        except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
-            if debug:
-                traceback.print_exc()
-            message = f"{source}: unexpected {type(error).__name__}: {error} (run `muse-fx --debug enhance …` for details)"
-            failures.append((source, message))
-            click.secho(f"✗ {message}", err=True, fg="red")
-        else:
-            for warning in result.warnings:
-                click.secho(f"! {warning}", err=True, fg="yellow")
-            click.echo(f"✓ {source} → {destination} ({result.seconds:.1f} s)", err=True)
         finally:
             files_bar.update(1)
+        print_outcome(outcome, failures)
     files_bar.close()
     return failures
+
+
+def _run_on_ray(make_board, pairs, status, debug, address, workers, cpus, gpus, ship, **options):
+    """(the pairs still to do, their failures): `muse-fx enhance --ray` skips outputs that exist unless told
+    to overwrite, so a library run can be resumed (docs/scale-out.md)."""
+    from ..scale.batch import RayBatch, enhance_on_ray, skip_finished
+
+    pairs = pairs if options["overwrite"] else skip_finished(pairs)
+    batch = RayBatch(address, workers, cpus, gpus, ship)
+    try:
+        return pairs, enhance_on_ray(make_board, pairs, batch, status, debug, **options) if pairs else []
+    except KeyboardInterrupt as interrupt:
+        _stopped(status, interrupt, "the files in progress were not written; no partial files were left")
+
+
+@dataclass
+class Outcome:
+    """One file of a batch: enhanced (with its warnings) or failed (with a message that names it)."""
+
+    source: Path
+    destination: Path
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def attempt(board, source: Path, destination: Path, debug: bool = False, **options) -> Outcome:
+    """`enhance_file`, except that a bad file, or a bug, becomes a failed Outcome: one file never stops a batch."""
+    from ..files import enhance_file
+
+    try:
+        result = enhance_file(board, source, destination, **options)
+    except MuseFxError as error:
+        return Outcome(source, destination, error=str(error))
+    except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
+        if debug:
+            traceback.print_exc()
+        message = f"{source}: unexpected {type(error).__name__}: {error} (run `muse-fx --debug enhance …` for details)"
+        return Outcome(source, destination, error=message)
+    return Outcome(source, destination, result.seconds, result.warnings)
+
+
+def print_outcome(outcome: Outcome, failures: list[tuple[Path, str]]) -> None:
+    """Print a file's ✓ or ✗ line and its warnings; a failure joins `failures`."""
+    if outcome.error is not None:
+        failures.append((outcome.source, outcome.error))
+        click.secho(f"✗ {outcome.error}", err=True, fg="red")
+        return
+    for warning in outcome.warnings:
+        click.secho(f"! {warning}", err=True, fg="yellow")
+    click.echo(f"✓ {outcome.source} → {outcome.destination} ({outcome.seconds:.1f} s)", err=True)
 
 
 def make_enhance_file(server: str | None = None, preset: str | None = None, fallback_local: bool = False,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from ..devices import resolve_device
 from ..errors import MuseFxError
+from .ray_options import ray_option
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
@@ -34,10 +36,19 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Chunks per forward pass [32 on CUDA, else 8].")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this key…")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="…and this certificate.")
+@ray_option
+@click.option("--replicas", default=1, show_default=True, type=click.IntRange(min=1),
+              help="With --ray: replicas, each loading the models once.")
+@click.option("--max-replicas", type=click.IntRange(min=1),
+              help="With --ray: autoscale from --replicas up to this many.")
+@click.option("--gpus-per-replica", type=click.FloatRange(min=0),
+              help="With --ray: GPUs per replica, a fraction shares one.  [default: 1 where the cluster has GPUs]")
+@click.option("--cpus-per-replica", default=1.0, show_default=True, type=POSITIVE, help="With --ray: CPUs per replica.")
 def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file: Path | None, max_upload_mb: float,
           max_seconds: float, max_audio_mb: float, max_requests: int, timeout: float, max_connections: int,
           idle_timeout: float, batch_size: int | None, ssl_keyfile: str | None,
-          ssl_certfile: str | None) -> None:  # fmt: skip
+          ssl_certfile: str | None, ray_address: str | None, replicas: int, max_replicas: int | None,
+          gpus_per_replica: float | None, cpus_per_replica: float) -> None:  # fmt: skip
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
     try:
         import uvicorn
@@ -51,23 +62,61 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         raise click.ClickException(f"{error.name or error} is missing; install the server: pip install muse-fx[server]")
     if bool(ssl_keyfile) != bool(ssl_certfile):
         raise click.UsageError("--ssl-keyfile and --ssl-certfile go together")
+    if ray_address is None and (replicas != 1 or max_replicas or gpus_per_replica is not None or cpus_per_replica != 1):
+        raise click.UsageError("--replicas, --max-replicas, --gpus-per-replica and --cpus-per-replica need --ray")
     try:
         token = resolve_token(token_file)
         require_token_off_loopback(host, token)
+    except MuseFxError as error:
+        raise click.ClickException(str(error))
+    limits = ServerConfig(token=token, max_upload_mb=max_upload_mb, max_seconds=max_seconds, max_audio_mb=max_audio_mb,
+                          max_requests=max_requests, request_timeout=timeout, max_connections=max_connections,
+                          idle_timeout=idle_timeout)  # fmt: skip
+    guarded = " (token required)" if token else ""
+    if not is_loopback(host) and not ssl_certfile:
+        click.echo("muse-fx: warning: plain HTTP off loopback sends the token and the audio in the clear; use "
+                   "--ssl-certfile/--ssl-keyfile, a TLS proxy or an SSH tunnel (docs/server.md)", err=True)  # fmt: skip
+    if ray_address is not None:
+        ssl = {"ssl_keyfile": ssl_keyfile, "ssl_certfile": ssl_certfile} if ssl_certfile else None
+        scaling = dict(replicas=replicas, max_replicas=max_replicas, cpus=cpus_per_replica, gpus=gpus_per_replica)
+        _serve_on_ray(ray_address, models, device, limits, batch_size, host, port, ssl, scaling, guarded)
+        return
+    try:
         torch_device = resolve_device(device)
         served = load_models(models, torch_device)
     except MuseFxError as error:
         raise click.ClickException(str(error))
-    batch = batch_size or default_batch(torch_device)
-    config = ServerConfig(token=token, max_upload_mb=max_upload_mb, max_seconds=max_seconds, max_audio_mb=max_audio_mb,
-                          max_requests=max_requests, request_timeout=timeout, max_batch=batch,
-                          max_connections=max_connections, idle_timeout=idle_timeout)  # fmt: skip
+    config = replace(limits, max_batch=batch_size or default_batch(torch_device))
     scheme = "https" if ssl_certfile else "http"
-    guarded = " (token required)" if token else ""
     click.echo(f"muse-fx: serving {', '.join(served)} on {torch_device} at {scheme}://{host}:{port}{guarded}")
-    if not is_loopback(host) and not ssl_certfile:
-        click.echo("muse-fx: warning: plain HTTP off loopback sends the token and the audio in the clear; use "
-                   "--ssl-certfile/--ssl-keyfile, a TLS proxy or an SSH tunnel (docs/server.md)", err=True)  # fmt: skip
     app = create_app(served, torch_device, config)
     uvicorn.run(app, host=host, port=port, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, log_level="info",
                 **uvicorn_settings(app))
+
+
+def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, batch_size: int | None, host: str,
+                  port: int, ssl: dict | None, scaling: dict, guarded: str) -> None:
+    """The same app on Ray Serve replicas, until Ctrl-C (docs/scale-out.md)."""
+    from ..registry import get_entry
+    from ..scale.cluster import connected
+
+    try:  # a misspelt name would otherwise fail in every replica, after Serve's retries
+        for name in (spec for spec in models if not spec.endswith(".safetensors")):
+            get_entry(name)
+    except MuseFxError as error:
+        raise click.ClickException(str(error))
+    with connected(address) as ray:
+        from ..scale.serve import application, deploy, serve_until_interrupted
+
+        if scaling["gpus"] is None:
+            scaling["gpus"] = float(ray.cluster_resources().get("GPU", 0) > 0)
+        app = application(models, device, limits, batch_size, **scaling)
+        try:
+            url = deploy(app, host, port, ssl, idle_timeout=limits.idle_timeout)
+        except (RuntimeError, ray.exceptions.RayError) as error:
+            cause = [line for line in str(error).splitlines() if line.strip()][-1]
+            raise click.ClickException(f"the Ray Serve application did not start: {cause}")
+        least, most = scaling["replicas"], scaling["max_replicas"]
+        count = f"{least}–{most}" if most and most > least else least
+        click.echo(f"muse-fx: serving {', '.join(models)} on Ray Serve ({count} replica(s)) at {url}{guarded}")
+        serve_until_interrupted()

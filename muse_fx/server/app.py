@@ -10,15 +10,18 @@ from fastapi.responses import JSONResponse
 
 from .. import __version__
 from ..errors import AudioInputError
+from .batcher import Batcher
 from .config import ServerConfig
 from .models import ServedModel
 from .service import Service
 from .tokens import token_matches
 
 
-def create_app(models: dict[str, ServedModel], device: torch.device, config: ServerConfig) -> FastAPI:
-    """An app serving `models` (already on `device`); the first model is the default."""
-    service = Service(models, device, config)
+def create_app(models: dict[str, ServedModel], device: torch.device, config: ServerConfig,
+               batcher: Batcher | None = None) -> FastAPI:
+    """An app serving `models` (already on `device`); the first model is the default. `batcher` replaces the
+    server's own (Ray Serve brings one that batches with `@serve.batch`)."""
+    service = Service(models, device, config, batcher)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -60,9 +60,10 @@ def iterate(file: BinaryIO, block: int = 1 << 20) -> Iterator[bytes]:
 class Service:
     """The models (already on `device`; the first is the default), their batcher, the queue and the limits."""
 
-    def __init__(self, models: dict[str, ServedModel], device: torch.device, config: ServerConfig):
+    def __init__(self, models: dict[str, ServedModel], device: torch.device, config: ServerConfig,
+                 batcher: Batcher | None = None):
         self.models, self.device, self.config = models, device, config
-        self.batcher = Batcher(models, config.max_batch)
+        self.batcher = batcher or Batcher(models, config.max_batch)
         self.admission = Admission(config.max_requests)
         self.musecoder = default_musecoder(device, next(iter(models)))  # the default model's measured choice
 
