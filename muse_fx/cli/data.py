@@ -124,15 +124,16 @@ def tone(clean: Path, reference: Path, limit: int) -> None:
     import numpy as np
 
     from muse_fx.training.render import read_manifest
-    from muse_fx.training.tone import mean_shares, table
+    from muse_fx.training.tone import file_shares, table
 
     clips = read_manifest(clean / "manifest.csv")[:limit]
     real = sorted(reference.glob("*_clean.wav")) or sorted([*reference.glob("*.wav"), *reference.glob("*.flac")])
     if not real or not clips:
         raise click.ClickException(f"nothing to compare: {len(clips)} renders in {clean}, {len(real)} files in {reference}")
-    groups = {"reference": mean_shares(real), "renders": mean_shares([clean / c.file for c in clips])}
+    renders = file_shares([clean / c.file for c in clips])  # each render read once, then grouped
+    groups = {"reference": file_shares(real), "renders": renders}
     for kind in sorted({c.arrangement for c in clips}):
-        groups[f"renders: {kind}"] = mean_shares([clean / c.file for c in clips if c.arrangement == kind])
+        groups[f"renders: {kind}"] = renders[[c.arrangement == kind for c in clips]]
     click.echo(table(groups))
     deficit = float(np.mean(groups["reference"][:, -1]) - np.mean(groups["renders"][:, -1]))
     click.echo(f"renders are {abs(deficit):.1f} dB {'darker' if deficit > 0 else 'brighter'} than the reference in 2–8 kHz")

@@ -21,7 +21,7 @@ def band_shares_db(signal: np.ndarray, sample_rate: int = RATE) -> np.ndarray:
     return np.array([10 * np.log10(psd[(freqs >= lo) & (freqs < hi)].sum() / total + 1e-20) for lo, hi in BANDS_HZ])
 
 
-def mean_shares(files: list[Path]) -> np.ndarray:
+def file_shares(files: list[Path]) -> np.ndarray:
     """(files, bands) shares, each file read as mono at 16 kHz."""
     return np.stack([band_shares_db(load_mono(path, RATE)) for path in files])
 
