@@ -1,6 +1,6 @@
 """How examples/sax-phone.wav was made: a public-domain render, degraded by muse_fx's own training chain.
 
-    python examples/make_example.py /work/data/clean /work/data/rirs.pt /work/data/babble.pt
+    python examples/make_example.py DATA/clean DATA/rirs.pt DATA/babble.pt  (DATA: the `muse-fx data …` folder)
 
 The clean line is O'Neill's "Music of Ireland" (1903, public domain) rendered by `muse-fx data render` with an
 alto-sax patch of FluidR3_GM (MIT); the degradation draws (room, noise, mic EQ) are saved beside it as JSON.

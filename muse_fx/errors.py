@@ -21,6 +21,10 @@ class PresetError(MuseFxError, ValueError):
     """A preset file is missing or does not describe a valid chain."""
 
 
+class TrainingConfigError(MuseFxError, ValueError):
+    """A training config, or the data it names, is missing or invalid."""
+
+
 class MuseFxWarning(UserWarning):
     """Something the user should know that did not stop the work; the CLI prints these as one plain line."""
 

@@ -179,3 +179,21 @@ def test_tone_check_sees_a_darker_corpus():
     white, darker = band_shares_db(noise), band_shares_db(dark)
     assert darker[-1] < white[-1] - 3  # 2–8 kHz share
     assert darker[0] > white[0]
+
+
+def test_arrangement_weights_draw_scores_more_often(tmp_path):
+    from muse_fx.training.data import CleanClips
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    with open(folder / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        for kind in ("solo", "ensemble"):
+            sf.write(folder / f"{kind}.flac", np.full(16000, 0.1, dtype="float32"), 16000)
+            writer.writerow(dict(file=f"{kind}.flac", work=kind, take=0, arrangement=kind, instrument="x", program=0,
+                                 soundfont="x", transposition=0, split="train", duration=1.0, sample_rate=16000))
+    rng = random.Random(0)
+    draws = [CleanClips(folder, "train", 16000, {"ensemble": 3.0}).segment(100, rng)[1]["arrangement"]
+             for _ in range(400)]  # fmt: skip
+    assert 0.68 < draws.count("ensemble") / len(draws) < 0.82  # 3 : 1

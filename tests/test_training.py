@@ -125,3 +125,30 @@ def test_average_of_checkpoints_is_the_mean_of_their_weights(trained, tmp_path):
     states = [torch.load(p, weights_only=False)["model"] for p in [*paths, tmp_path / "avg.pt"]]
     key = "mel2mel.net.1.weight"
     assert torch.allclose(states[2][key], (states[0][key] + states[1][key]) / 2)
+
+
+def test_data_paths_are_relative_to_the_data_folder(tmp_path, monkeypatch):
+    from muse_fx.training.config import check_data
+
+    monkeypatch.delenv("MUSE_FX_DATA", raising=False)
+    relative = load_config("full_band")
+    assert relative.data.clean == "clean"
+    with pytest.raises(ValueError, match="--data FOLDER or set MUSE_FX_DATA"):
+        check_data(relative)
+    monkeypatch.setenv("MUSE_FX_DATA", str(tmp_path))
+    config = load_config("full_band")
+    assert config.data.clean == str(tmp_path / "clean") and config.data.rirs == str(tmp_path / "rirs.pt")
+    assert load_config("full_band", data=tmp_path / "other").data.babble == str(tmp_path / "other" / "babble.pt")
+    with pytest.raises(ValueError, match=r"clean data .* does not exist; make it with `muse-fx data render"):
+        check_data(config)
+
+
+def test_train_cli_names_a_missing_config_and_missing_data(tmp_path):
+    from muse_fx.cli import main
+
+    run = ["train", "mel2mel", "--run-dir", str(tmp_path / "r")]
+    result = CliRunner().invoke(main, [*run, "--config", "nope"])
+    assert result.exit_code == 1 and "no training config 'nope'" in result.output and "full_band" in result.output
+    result = CliRunner().invoke(main, [*run, "--config", "full_band", "--data", str(tmp_path)])
+    assert result.exit_code == 1 and "muse-fx data render" in result.output
+    assert not (tmp_path / "r").exists()

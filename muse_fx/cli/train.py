@@ -12,12 +12,14 @@ def train() -> None:
     """Train models (needs `pip install muse-fx[train]`) and export them as bundled weights."""
 
 
-def _run(mode: str, config: str, run_dir: Path, init: Path | None, overrides: dict) -> None:
-    from muse_fx.training.config import load_config
+def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | None, overrides: dict) -> None:
+    from muse_fx.training.config import check_data, load_config
     from muse_fx.training.trainer import Trainer
 
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    trainer = Trainer(load_config(config, overrides), mode, run_dir)
+    train_config = load_config(config, overrides, data)
+    check_data(train_config)
+    trainer = Trainer(train_config, mode, run_dir)
     latest = run_dir / "checkpoint.pt"
     if latest.exists():
         trainer.load(latest)
@@ -33,6 +35,9 @@ def _mode_command(mode: str, help_text: str) -> None:
     @train.command(name=mode, help=help_text)
     @click.option("--config", "config", default="cpu_small", show_default=True,
                   help="TOML file, or the name of one in muse_fx/training/configs/.")  # fmt: skip
+    @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar="MUSE_FX_DATA",
+                  help="Folder the config's relative data paths live in (made by `muse-fx data …`) "
+                  "[env: MUSE_FX_DATA].")  # fmt: skip
     @click.option("--run-dir", type=click.Path(path_type=Path), required=True,
                   help="Checkpoints, losses.csv/png and validation audio go here; an existing run resumes.")  # fmt: skip
     @click.option("--init", type=click.Path(exists=True, path_type=Path),
@@ -40,9 +45,9 @@ def _mode_command(mode: str, help_text: str) -> None:
     @click.option("--steps", type=int, help="Override [train] steps.")
     @click.option("--lr", type=float, help="Override [train] lr (also when resuming, e.g. to decay it).")
     @click.option("--device", help="Override [train] device (auto, cpu, cuda, mps).")
-    def command(config: str, run_dir: Path, init: Path | None, steps: int | None, lr: float | None,
-                device: str | None) -> None:  # fmt: skip
-        _run(mode, config, run_dir, init, {"steps": steps, "lr": lr, "device": device})
+    def command(config: str, data: Path | None, run_dir: Path, init: Path | None, steps: int | None,
+                lr: float | None, device: str | None) -> None:  # fmt: skip
+        _run(mode, config, data, run_dir, init, {"steps": steps, "lr": lr, "device": device})
 
 
 _mode_command("mel2mel", "Train mel2mel: LSGAN + λ·L1 from degraded to clean log-mel (+ the fast-path loss).")

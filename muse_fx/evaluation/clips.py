@@ -15,7 +15,7 @@ from ..audio_io import read_audio
 
 METRIC_RATE = 16000  # the paper scored at 16 kHz, and fwSNRseg's critical bands stop below 4 kHz anyway
 DEGRADED, CLEAN = "aug", "clean"
-# The paper's demo outputs (see /work/shared/eval/paper-val/README.md): its full system gets the short name.
+# The paper's demo outputs (see paper-val/README.md in the shared eval folder): its full system gets the short name.
 ALIASES = {"mel2mel_diffwave": "paper"}
 
 

@@ -1,4 +1,8 @@
-"""Training settings as dataclasses, read from TOML: `[model]`, `[data]` (+ `[data.degrade]`), `[train]`."""
+"""Training settings as dataclasses, read from TOML: `[model]`, `[data]` (+ `[data.degrade]`), `[train]`.
+
+Data paths in a config are relative to a data folder (`--data`, or $MUSE_FX_DATA), so the bundled configs run
+on any machine that has made the data with `muse-fx data …`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import os
 import tomllib
 
 from ..config import CPU_SMALL, FULL_BAND, PAPER, Mel2MelConfig, ModelConfig, MusecoderConfig
+from ..errors import TrainingConfigError
 from .data import DataConfig
 from .degrade.chain import DegradeConfig
 
@@ -23,6 +29,8 @@ PRESETS = {
     ),
 }
 CONFIG_DIR = Path(__file__).parent / "configs"
+DATA_ENV = "MUSE_FX_DATA"
+DATA_MAKERS = {"clean": "muse-fx data render", "rirs": "muse-fx data rirs", "babble": "muse-fx data babble"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ def _build(cls, values: dict):
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(values) - set(names)
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+        raise TrainingConfigError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
     kwargs = {}
     for key, value in values.items():
         nested = {"degrade": DegradeConfig}.get(key) if cls is DataConfig else None
@@ -77,14 +85,50 @@ def _build(cls, values: dict):
     return cls(**kwargs)
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> TrainConfig:
-    """A TOML file (or the name of one in training/configs/) → TrainConfig; `overrides` patch [train] keys."""
-    path = Path(path)
-    if not path.exists() and (CONFIG_DIR / f"{path}.toml").exists():
-        path = CONFIG_DIR / f"{path}.toml"
-    raw = tomllib.loads(path.read_text())
+def config_path(name: str | Path) -> Path:
+    """A TOML file, or the name of a bundled one in training/configs/."""
+    path = Path(name)
+    if path.exists():
+        return path
+    if (CONFIG_DIR / f"{name}.toml").exists():
+        return CONFIG_DIR / f"{name}.toml"
+    bundled = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.toml")))
+    raise TrainingConfigError(f"no training config {str(name)!r}: give a TOML file or one of {bundled}")
+
+
+def _data_paths(data: dict, root: Path | None) -> dict:
+    """`data`'s relative paths joined to `root`; without a root they stay relative (checked by `check_data`)."""
+    if root is None:
+        return data
+    return {k: str(root / v) if k in DATA_MAKERS and v and not Path(v).is_absolute() else v for k, v in data.items()}
+
+
+def load_config(name: str | Path, overrides: dict | None = None, data: Path | None = None) -> TrainConfig:
+    """A config (see `config_path`) → TrainConfig; `overrides` patch [train] keys, `data` (default
+    $MUSE_FX_DATA) is the folder its relative data paths live in."""
+    path = config_path(name)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise TrainingConfigError(f"{path} is not valid TOML: {error}") from None
     preset = raw.get("model", {}).get("preset", "cpu_small")
     if preset not in PRESETS:
-        raise ValueError(f"unknown model preset {preset!r}; choose from {sorted(PRESETS)}")
+        raise TrainingConfigError(f"{path}: unknown model preset {preset!r}; choose from {sorted(PRESETS)}")
+    root = data or (Path(os.environ[DATA_ENV]) if os.environ.get(DATA_ENV) else None)
     optim = {**raw.get("train", {}), **(overrides or {})}
-    return TrainConfig(preset, _build(DataConfig, raw.get("data", {})), _build(OptimConfig, optim))
+    data_config = _build(DataConfig, _data_paths(raw.get("data", {}), root))
+    return TrainConfig(preset, data_config, _build(OptimConfig, optim))
+
+
+def check_data(config: TrainConfig) -> None:
+    """Fail before training starts, naming the missing data and the command that makes it."""
+    for key, maker in DATA_MAKERS.items():
+        value = getattr(config.data, key)
+        if not value:
+            continue
+        if not Path(value).is_absolute():
+            raise TrainingConfigError(f"the config's {key} data {value!r} is relative to a data folder: pass "
+                                      f"--data FOLDER or set {DATA_ENV}")
+        if not Path(value).exists():
+            raise TrainingConfigError(f"{key} data {value} does not exist; make it with `{maker} …` or point "
+                                      f"--data at the folder that holds it")

@@ -25,6 +25,9 @@ class DataConfig:
     rirs: str = ""  # bank from `muse-fx data rirs`; "" = no reverb
     babble: str = ""  # bank from `muse-fx data babble`; "" = no babble noise
     segment_seconds: float = 1.536
+    # Draw weight per arrangement (solo, duet, ensemble, keys, drums; absent = 1), on top of clip length: the
+    # corpus has more solo lines than scores, and ensembles are what a solo-trained model damages.
+    arrangement_weights: dict[str, float] = field(default_factory=dict)
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
 
 
@@ -33,9 +36,11 @@ class CleanClips:
     6 GB in memory); `reload()` picks up clips rendered since. Segments come at `sample_rate`, resampled when the
     corpus was rendered at another rate."""
 
-    def __init__(self, folder: Path, split: str, sample_rate: int):
+    def __init__(self, folder: Path, split: str, sample_rate: int, arrangement_weights: dict[str, float]):
         self.folder, self.split, self.sample_rate = folder, split, sample_rate
+        self.arrangement_weights = arrangement_weights
         self.clips: list[tuple[Path, int, int, str]] = []  # (file, frames, sample rate, arrangement)
+        self.weights: list[float] = []
         self.files: set[str] = set()
         self.reload()
 
@@ -48,13 +53,15 @@ class CleanClips:
                 except (RuntimeError, ValueError, OSError):  # still being written: take it at the next reload
                     continue
                 self.clips.append((path, info.frames, info.samplerate, clip.arrangement))
+                self.weights.append(info.frames * self.arrangement_weights.get(clip.arrangement, 1.0))
                 self.files.add(clip.file)
         if not self.clips:
             raise FileNotFoundError(f"no {self.split} clips in {self.folder / 'manifest.csv'}")
 
     def segment(self, samples: int, rng: random.Random) -> tuple[torch.Tensor, dict]:
-        """A random (samples,) float segment and where it came from; clips are drawn in proportion to length."""
-        path, frames, rate, arrangement = rng.choices(self.clips, weights=[c[1] for c in self.clips])[0]
+        """A random (samples,) float segment and where it came from; clips are drawn in proportion to length
+        times their arrangement's weight."""
+        path, frames, rate, arrangement = rng.choices(self.clips, weights=self.weights)[0]
         wanted = math.ceil(samples * rate / self.sample_rate)
         start = rng.randrange(max(1, frames - wanted))
         piece = torch.from_numpy(sf.read(path, frames=wanted, start=start, dtype="float32")[0])
@@ -96,7 +103,11 @@ class Batches:
     def __init__(self, config: DataConfig, split: str, sample_rate: int, hop: int, seed: int = 0):
         self.samples = round(config.segment_seconds * sample_rate / hop) * hop
         self.sample_rate = sample_rate
-        self.clips = CleanClips(Path(config.clean), split, sample_rate) if config.clean else SyntheticClips(sample_rate)
+        self.clips = (
+            CleanClips(Path(config.clean), split, sample_rate, config.arrangement_weights)
+            if config.clean
+            else SyntheticClips(sample_rate)
+        )
         rirs, rt60 = bank_items(config.rirs, "rirs", split, sample_rate)
         babble, _ = bank_items(config.babble, "utterances", None, sample_rate)  # pseudo-words: nothing to leak across splits
         self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble)
