@@ -96,20 +96,30 @@ def stage_rows(args, device: torch.device) -> list[tuple[str, float, float]]:
         diffusion.sample(model.musecoder, short[..., :64], warm, [torch.Generator() for _ in range(short.shape[0])])
         for steps in (6, 50):
             schedule = diffusion.schedule_for(model.config.musecoder, steps)
-            gens = lambda: [torch.Generator().manual_seed(i) for i in range(short.shape[0])]  # noqa: E731
-            add(f"musecoder diffusion {steps} steps (16 kHz, 2 ch)", args.diffusion_seconds,
-                lambda: diffusion.sample(model.musecoder, short, schedule, gens()), warmup=False)
+            add(
+                f"musecoder diffusion {steps} steps (16 kHz, 2 ch)",
+                args.diffusion_seconds,
+                lambda schedule=schedule: diffusion.sample(
+                    model.musecoder, short, schedule, [torch.Generator().manual_seed(i) for i in range(short.shape[0])]
+                ),
+                warmup=False,
+            )
     pipeline_rows(args, model, device, audio, add)
     if not args.skip_paper_loop:
         # The loop runs channel after channel, so stereo costs exactly twice mono; by default mono is timed and
         # doubled (it is the slowest stage by far); --paper-loop-channels 2 times stereo outright.
         channels = args.paper_loop_channels
-        clip16 = audio16[:channels, : max(PAPER_CHUNK, int(args.diffusion_seconds * 16000) // PAPER_CHUNK * PAPER_CHUNK)]
+        clip16 = audio16[
+            :channels, : max(PAPER_CHUNK, int(args.diffusion_seconds * 16000) // PAPER_CHUNK * PAPER_CHUNK)
+        ]
         paper_model = build("paper", device)  # the paper's system is paper-size, whatever --model is
         spent = timed(lambda: paper_loop(paper_model, clip16), device, warmup=False)
         rtf = spent / (clip16.shape[1] / 16000) * (2 / channels)  # per second of stereo audio
         rows.append(("paper's loop (paper-size model), 50 steps, one 47360-sample chunk at a time, stereo", rtf, 0))
-        print(f"  measured paper's loop: {spent:.1f} s for {clip16.shape[1] / 16000:.2f} s of {channels}-channel audio", file=sys.stderr)
+        print(
+            f"  measured paper's loop: {spent:.1f} s for {clip16.shape[1] / 16000:.2f} s of {channels}-channel audio",
+            file=sys.stderr,
+        )
     return rows
 
 
@@ -117,12 +127,18 @@ def pipeline_rows(args, model: MuseModel, device: torch.device, audio: np.ndarra
     """The whole pipeline on 44.1 kHz stereo: fast, and diffusion where the model has a musecoder."""
     pipelines = [("fast", 6, args.seconds)]
     if model.musecoder is not None:
-        pipelines += [("diffusion", 6, args.diffusion_seconds)] + [("diffusion", 50, args.diffusion_seconds)] * args.full
+        pipelines += [("diffusion", 6, args.diffusion_seconds)] + [
+            ("diffusion", 50, args.diffusion_seconds)
+        ] * args.full
     for musecoder, steps, duration in pipelines:
         enhancer = MuseEnhance(model=model, musecoder=musecoder, steps=steps, device=str(device))
         clip = audio[:, : int(duration * 44100)]
-        add(f"whole pipeline, {musecoder}{'' if musecoder == 'fast' else f' {steps} steps'} (44.1 kHz stereo)", duration,
-            lambda: enhancer(clip, 44100), warmup=musecoder == "fast")
+        add(
+            f"whole pipeline, {musecoder}{'' if musecoder == 'fast' else f' {steps} steps'} (44.1 kHz stereo)",
+            duration,
+            lambda enhancer=enhancer, clip=clip: enhancer(clip, 44100),
+            warmup=musecoder == "fast",
+        )
 
 
 def peak_memory_mib(model: str, device: str, minutes: float, musecoder: str, folder: Path) -> float:
@@ -142,9 +158,11 @@ from muse_fx.devices import resolve_device
 from muse_fx.files import enhance_file
 device = resolve_device({device!r})
 enhancer = MuseEnhance(model=build({model!r}, device), musecoder={musecoder!r}, device=str(device))
-enhance_file(enhancer, Path({str(source)!r}), Path({str(folder / 'out.wav')!r}), overwrite=True)
-peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(peak)
+enhance_file(enhancer, Path({str(source)!r}), Path({str(folder / "out.wav")!r}), overwrite=True)
+if device.type == 'cuda':
+    print(torch.cuda.max_memory_allocated() / 2**20)
+else:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(result.stdout.strip().splitlines()[-1])
@@ -157,8 +175,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="audio length for the cheap stages")
     parser.add_argument("--diffusion-seconds", type=float, default=3.0, help="audio length for diffusion stages")
     parser.add_argument("--skip-paper-loop", action="store_true")
-    parser.add_argument("--paper-loop-channels", type=int, default=1, choices=(1, 2),
-                        help="channels the paper's loop really runs (stereo cost = 2× mono: it is sequential)")
+    parser.add_argument(
+        "--paper-loop-channels",
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help="channels the paper's loop really runs (stereo cost = 2× mono: it is sequential)",
+    )
     parser.add_argument("--full", action="store_true", help="also time the whole pipeline at 50 diffusion steps")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--json", help="also write the results here")
@@ -190,8 +213,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             for minutes in (1, 10):
                 memory[minutes] = peak_memory_mib(args.model, args.device, minutes, default, Path(folder))
-        print(f"- peak memory, file to file ({default}): 1 min {memory[1]:.0f} MiB, 10 min {memory[10]:.0f} MiB, "
-              f"ratio {memory[10] / memory[1]:.2f} (target ≤ 1.5)")
+        print(
+            f"- peak memory, file to file ({default}): 1 min {memory[1]:.0f} MiB, 10 min {memory[10]:.0f} MiB, "
+            f"ratio {memory[10] / memory[1]:.2f} (target ≤ 1.5)"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": name, "model": args.model, "rows": rows, "memory_mib": memory}, f, indent=2)

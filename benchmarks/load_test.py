@@ -37,8 +37,19 @@ def local_server(model: str | None, device: str, max_requests: int, stack: ExitS
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-c", "from muse_fx.cli.serve import serve; serve()", "--model", model,
-               "--device", device, "--port", str(port), "--max-requests", str(max_requests)]
+    command = [
+        sys.executable,
+        "-c",
+        "from muse_fx.cli.serve import serve; serve()",
+        "--model",
+        model,
+        "--device",
+        device,
+        "--port",
+        str(port),
+        "--max-requests",
+        str(max_requests),
+    ]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stack.callback(server.wait)
     stack.callback(server.terminate)
@@ -51,8 +62,10 @@ def local_server(model: str | None, device: str, max_requests: int, stack: ExitS
 def clips(count: int, lengths: list[float], rate: int) -> list[np.ndarray]:
     """Stereo noise clips cycling through `lengths` seconds."""
     rng = np.random.default_rng(0)
-    return [(rng.standard_normal((2, round(lengths[i % len(lengths)] * rate))) * 0.1).astype(np.float32)
-            for i in range(count)]
+    return [
+        (rng.standard_normal((2, round(lengths[i % len(lengths)] * rate))) * 0.1).astype(np.float32)
+        for i in range(count)
+    ]
 
 
 def one(url: str, audio: np.ndarray, rate: int, params: dict) -> tuple[float, bool]:
@@ -110,9 +123,11 @@ def main() -> None:
         url = args.url or local_server(args.model, args.device, max(levels), stack)
         with ServerClient(url) as client:
             health = client.health()
-        print(f"server {url}: device {health['device']}, models {health['models']}, torch threads "
-              f"{torch.get_num_threads()}; {args.requests} stereo clips of {args.lengths} s at {args.rate} Hz, "
-              f"musecoder {args.musecoder}")
+        print(
+            f"server {url}: device {health['device']}, models {health['models']}, torch threads "
+            f"{torch.get_num_threads()}; {args.requests} stereo clips of {args.lengths} s at {args.rate} Hz, "
+            f"musecoder {args.musecoder}"
+        )
         print(table([level(url, n, audio, args.rate, {"musecoder": args.musecoder}) for n in levels]))
 
 

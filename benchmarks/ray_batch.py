@@ -33,8 +33,9 @@ def make_clips(folder: Path, count: int, seconds: float) -> list[Path]:
     clips = []
     for index in range(count):
         path = folder / f"clip{index:03d}.wav"
-        soundfile.write(path, (rng.standard_normal((int(seconds * RATE), 2)) * 0.1).astype(np.float32), RATE,
-                        subtype="PCM_24")
+        soundfile.write(
+            path, (rng.standard_normal((int(seconds * RATE), 2)) * 0.1).astype(np.float32), RATE, subtype="PCM_24"
+        )
         clips.append(path)
     return clips
 
@@ -56,7 +57,7 @@ def on_ray(ray, make_board, clips: list[Path], out: Path, workers: int, ship: bo
     ray.get([actor.ready.remote() for actor in pool.actors])
     started = time.perf_counter()
     jobs = (Job(clip, out / clip.name, Path.cwd(), clip.read_bytes() if ship else None) for clip in clips)
-    for job, (outcome, files) in pool.results(jobs):
+    for _, (outcome, files) in pool.results(jobs):
         assert outcome.error is None, outcome.error
         for name, data in files.items():  # shipped: the driver writes what came back
             (out / name).write_bytes(data)
@@ -76,8 +77,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         clips = make_clips(Path(scratch), args.clips, args.seconds)
         audio = args.clips * args.seconds
-        print(f"{args.clips} clips × {args.seconds:g} s, {RATE} Hz stereo, model {args.model}, fast musecoder, CPU",
-              flush=True)
+        print(
+            f"{args.clips} clips × {args.seconds:g} s, {RATE} Hz stereo, model {args.model}, fast musecoder, CPU",
+            flush=True,
+        )
         for threads in (torch.get_num_threads(), 1):
             torch.set_num_threads(threads)
             seconds = local(make_board, clips, Path(tempfile.mkdtemp(dir=scratch)))
@@ -90,8 +93,11 @@ def main() -> None:
                     out = Path(tempfile.mkdtemp(dir=scratch))
                     startup, seconds = on_ray(ray, make_board, clips, out, workers, ship)
                     mode = "shipped bytes" if ship else "shared paths "
-                    print(f"Ray, {workers} worker(s), {mode}: {audio / seconds:6.1f} audio s/s "
-                          f"(workers start in {startup:.1f} s)", flush=True)
+                    print(
+                        f"Ray, {workers} worker(s), {mode}: {audio / seconds:6.1f} audio s/s "
+                        f"(workers start in {startup:.1f} s)",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,12 @@ def main(clean_dir: str, rirs: str, babble: str, seed: int = 7) -> None:
     peak = max(degraded.abs().max(), target.abs().max()) / 0.5
     sf.write(str(HERE / "sax-phone.wav"), (degraded / peak).numpy(), rate, subtype="PCM_16")
     sf.write(str(HERE / "sax-phone_clean.wav"), (target / peak).numpy(), rate, subtype="PCM_16")
-    (HERE / "sax-phone.json").write_text(json.dumps({"source": SOURCE, "start_s": START, "seconds": SECONDS,
-                                                      "seed": seed, "degradation": params}, indent=2) + "\n")
+    (HERE / "sax-phone.json").write_text(
+        json.dumps(
+            {"source": SOURCE, "start_s": START, "seconds": SECONDS, "seed": seed, "degradation": params}, indent=2
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

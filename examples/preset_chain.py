@@ -1,6 +1,6 @@
 """A preset-driven chain: load one, tweak it, save your own.
 
-    python examples/preset_chain.py
+python examples/preset_chain.py
 """
 
 from pathlib import Path

@@ -1,6 +1,6 @@
 """MuseEnhance next to pedalboard's own plugins, on the bundled example.
 
-    python examples/python_chain.py
+python examples/python_chain.py
 """
 
 from pathlib import Path

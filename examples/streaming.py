@@ -1,12 +1,11 @@
 """Streaming a file block by block, the way pedalboard's AudioFile loops do: memory stays flat for any length.
 
-    python examples/streaming.py examples/sax-phone.wav enhanced.wav
+python examples/streaming.py examples/sax-phone.wav enhanced.wav
 """
 
 import sys
 
 import numpy as np
-
 from pedalboard.io import AudioFile
 
 from muse_fx import MuseEnhance

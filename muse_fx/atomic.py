@@ -29,8 +29,9 @@ class DestinationAppearedError(MuseFxError):
     """Another program created the output while we worked; it was left alone and our result kept beside it."""
 
     def __init__(self, path: Path, kept: Path):
-        super().__init__(f"{path}: appeared while muse-fx was working and was left untouched; "
-                         f"the result was saved as {kept} instead")
+        super().__init__(
+            f"{path}: appeared while muse-fx was working and was left untouched; the result was saved as {kept} instead"
+        )
         self.path, self.kept = path, kept
 
 

@@ -82,7 +82,9 @@ def probe(path: Path) -> AudioInfo:
     try:
         info = soundfile.info(native(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-        raise AudioInputError(f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled") from None
+        raise AudioInputError(
+            f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled"
+        ) from None
     check_frames(str(path), info)
     return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
 
@@ -119,7 +121,9 @@ def span(path: Path, info: AudioInfo, start: float, duration: float | None) -> t
     """`start`/`duration` seconds → (first frame, frame count) inside the file; a start past its end is an error."""
     first = int(round(start * info.sample_rate))
     if not 0 <= first < info.frames:
-        raise AudioInputError(f"{path}: start {start:.3f} s lies outside the file (length {info.frames / info.sample_rate:.3f} s)")
+        raise AudioInputError(
+            f"{path}: start {start:.3f} s lies outside the file (length {info.frames / info.sample_rate:.3f} s)"
+        )
     count = info.frames - first if duration is None else max(1, int(round(duration * info.sample_rate)))
     return first, min(count, info.frames - first)
 
@@ -137,7 +141,9 @@ def read_blocks(path: Path, first: int, count: int, size: int) -> Iterator[np.nd
             for block in f.blocks(blocksize=size, frames=count, dtype="float32", always_2d=True):
                 yield np.ascontiguousarray(block.T)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
-        raise AudioInputError(f"{path}: reading failed part-way ({error}); the file is probably truncated or corrupt") from None
+        raise AudioInputError(
+            f"{path}: reading failed part-way ({error}); the file is probably truncated or corrupt"
+        ) from None
 
 
 def read_audio(path: Path, start: float = 0.0, duration: float | None = None) -> tuple[np.ndarray, AudioInfo]:
@@ -153,8 +159,9 @@ def output_format(path: Path, requested: str | None, fallback: str) -> str:
         return FORMATS[requested.lower()]
     extension = ".aiff" if path.suffix.lower() == ".aif" else path.suffix.lower()
     if extension in DECODED:
-        raise OutputError(f"{path}: muse-fx reads {extension} but cannot write it; "
-                          f"name the output {', '.join(EXTENSIONS.values())}")
+        raise OutputError(
+            f"{path}: muse-fx reads {extension} but cannot write it; name the output {', '.join(EXTENSIONS.values())}"
+        )
     by_extension = {ext: fmt for fmt, ext in EXTENSIONS.items()}
     return by_extension.get(extension, fallback if fallback in EXTENSIONS else DECODED_OUTPUT)
 
@@ -202,4 +209,6 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, subty
         with atomic_path(path) as tmp:
             soundfile.write(native(tmp), audio.T, sample_rate, format=fmt, subtype=subtype)
     except (OSError, soundfile.LibsndfileError, RuntimeError) as error:
-        raise OutputError(f"{path}: could not be written ({error}); check the folder's permissions and free space") from None
+        raise OutputError(
+            f"{path}: could not be written ({error}); check the folder's permissions and free space"
+        ) from None

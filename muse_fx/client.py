@@ -168,8 +168,8 @@ class ServerClient:
     def enhance_file(self, source: str | os.PathLike, destination: str | os.PathLike, **params) -> Path:
         """Enhance a WAV/FLAC file into `destination`, streaming both ways; returns `destination`.
 
-        params: model, musecoder, steps, mix, strength, seed, full_band, output ("same": the source's format and subtype,
-        the default here; "float32": WAV float32). The file appears only once complete (temp file + rename).
+        params: model, musecoder, steps, mix, strength, seed, full_band, output ("same": the source's format and
+        subtype, the default here; "float32": WAV float32). The file appears only once complete (temp file + rename).
         """
         source, destination = Path(source), Path(destination)
         if not source.is_file():

@@ -56,7 +56,7 @@ class ModelConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
+    def from_dict(cls, data: dict) -> ModelConfig:
         """Rebuild from `to_dict` output; unknown keys are an error so typos don't pass silently."""
         musecoder = dict(data["musecoder"]) if "musecoder" in data else None
         for key in ("noise_schedule", "fast_schedule"):

@@ -60,7 +60,7 @@ def _reblock(chunks: Iterator[np.ndarray], first: int, count: int, size: int) ->
     for chunk in chunks:
         skipped = min(first, chunk.shape[1])
         first -= skipped
-        chunk = chunk[:, skipped:skipped + count]
+        chunk = chunk[:, skipped : skipped + count]
         count -= chunk.shape[1]
         pending.append(chunk)
         held += chunk.shape[1]

@@ -19,7 +19,6 @@ import torch
 from .config import MusecoderConfig
 from .musecoder import Musecoder
 
-
 # The warm start joins the chain where √(1−ᾱ) ≈ 0.25: noise well below a music signal's level, so the structure
 # of the fast output survives while the musecoder still re-draws its fine detail (and the 6-step schedule keeps
 # 4 of its steps).

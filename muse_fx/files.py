@@ -16,8 +16,17 @@ import numpy as np
 import soundfile
 
 from .atomic import atomic_path, scratch_folder, sweep_debris
-from .audio_io import (AudioInfo, OutputError, check_writable, choose_subtype, native, output_format, probe,
-                       read_blocks, span)
+from .audio_io import (
+    AudioInfo,
+    OutputError,
+    check_writable,
+    choose_subtype,
+    native,
+    output_format,
+    probe,
+    read_blocks,
+    span,
+)
 from .errors import AudioInputError, MuseFxError, printable
 from .loudness import LoudnessMeter, MakeUp
 
@@ -131,12 +140,13 @@ def enhance_file(
             levels_in, levels_out = _render(board, source, first, count, info, scratch, progress)
             make_up = _make_up(board, levels_in, levels_out)
             warnings = _warnings(source, destination, levels_in, levels_out, subtype) + _short_of(destination, make_up)
-            _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out, make_up,
-                          replace=overwrite)
+            _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out, make_up, replace=overwrite)
     except MuseFxError:  # the board's own failures (a server that refused, say) are not about the disk
         raise
     except (OSError, soundfile.LibsndfileError) as error:
-        raise OutputError(f"{destination}: could not be written ({error}); check the folder's permissions and free space") from None
+        raise OutputError(
+            f"{destination}: could not be written ({error}); check the folder's permissions and free space"
+        ) from None
     if plot:
         _plot(source, first, count, destination, rate)
     return FileResult(source, destination, info, count / rate, warnings)
@@ -144,8 +154,9 @@ def enhance_file(
 
 def _render(board, source, first, count, info, scratch, progress) -> tuple[Levels, Levels]:
     metered = getattr(board, "loudness", None) is not None
-    levels_in, levels_out = (Levels(meter=LoudnessMeter(info.sample_rate, info.channels) if metered else None)
-                             for _ in range(2))
+    levels_in, levels_out = (
+        Levels(meter=LoudnessMeter(info.sample_rate, info.channels) if metered else None) for _ in range(2)
+    )
     process = _processor(board, info.sample_rate)
     size = int(BLOCK_SECONDS * info.sample_rate)
     done = 0
@@ -154,7 +165,9 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
     with soundfile.SoundFile(native(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
         for block in read_blocks(source, first, count, size):
             if not np.all(np.isfinite(block)):
-                raise AudioInputError(f"{source}: contains NaN or infinite samples; the file is damaged — repair or re-export it")
+                raise AudioInputError(
+                    f"{source}: contains NaN or infinite samples; the file is damaged — repair or re-export it"
+                )
             levels_in.update(block)
             done += block.shape[1]
             last = done >= count
@@ -186,18 +199,31 @@ def _make_up(board, levels_in: Levels, levels_out: Levels) -> MakeUp | None:
 def _short_of(destination: Path, make_up: MakeUp | None) -> list[str]:
     if make_up is None or not make_up.short:
         return []
-    return [f"{destination}: reached {make_up.reached:.1f} LUFS, not the preset's {make_up.wanted:.1f}: its peak "
-            "ceiling stopped the make-up gain"]
+    return [
+        f"{destination}: reached {make_up.reached:.1f} LUFS, not the preset's {make_up.wanted:.1f}: its peak "
+        "ceiling stopped the make-up gain"
+    ]
 
 
-def _write_target(scratch: Path, destination: Path, info: AudioInfo, fmt: str, subtype: str,
-                  levels_in: Levels, levels_out: Levels, make_up: MakeUp | None, replace: bool) -> None:
+def _write_target(
+    scratch: Path,
+    destination: Path,
+    info: AudioInfo,
+    fmt: str,
+    subtype: str,
+    levels_in: Levels,
+    levels_out: Levels,
+    make_up: MakeUp | None,
+    replace: bool,
+) -> None:
     """The rendered float audio → the target format, atomically; silence stays exact, clipping is avoided."""
     gain = CLIP_LEVEL / levels_out.peak if _would_clip(levels_out, subtype) else 1.0
     gain *= make_up.factor if make_up else 1.0
     rate = info.sample_rate
-    with (atomic_path(destination, replace=replace) as tmp,
-          soundfile.SoundFile(native(tmp), "w", rate, info.channels, subtype, format=fmt) as out):
+    with (
+        atomic_path(destination, replace=replace) as tmp,
+        soundfile.SoundFile(native(tmp), "w", rate, info.channels, subtype, format=fmt) as out,
+    ):
         for block in read_blocks(scratch, 0, levels_out.samples // info.channels, int(BLOCK_SECONDS * rate)):
             out.write((np.zeros_like(block) if levels_in.silent else block * gain).T)
 

@@ -48,7 +48,10 @@ class Loudness:
         return cls(target if target == MATCH_INPUT else float(target), None if ceiling is None else float(ceiling))
 
     def to_preset(self) -> dict:
-        return {"loudness": self.target, **({"peak_ceiling_db": self.ceiling_db} if self.ceiling_db is not None else {})}
+        return {
+            "loudness": self.target,
+            **({"peak_ceiling_db": self.ceiling_db} if self.ceiling_db is not None else {}),
+        }
 
     def make_up(self, loudness_in: float, loudness_out: float, peak_out: float) -> MakeUp:
         """The gain for an output measured at `loudness_out` LUFS with sample peak `peak_out` (linear)."""

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from . import diffusion
 from .bandsplit import recombine_high_band
 from .chunking import ChunkLayout, overlap_add
+from .errors import ModelError
 from .fast_path import apply_mel_gain, limit_attenuation, match_mel
 from .mel2mel import DOWNSAMPLING
-from .errors import ModelError
 from .model import MuseModel
 
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks

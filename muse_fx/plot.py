@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-
 # The picture is 1100 pixels wide: more columns than that add memory, not detail.
 MAX_COLUMNS = 1200
 
@@ -44,7 +43,12 @@ def spectrogram_figure(panels: dict[str, np.ndarray], sample_rate: int, title: s
     fig, axes = plt.subplots(len(specs), 1, figsize=(10, 2.6 * len(specs)), sharex=True, squeeze=False)
     for ax, (label, (spec, seconds)) in zip(axes[:, 0], specs.items()):
         image = ax.imshow(
-            spec, origin="lower", aspect="auto", vmin=top - 90, vmax=top, cmap="magma",
+            spec,
+            origin="lower",
+            aspect="auto",
+            vmin=top - 90,
+            vmax=top,
+            cmap="magma",
             extent=(0, seconds, 0, sample_rate / 2000),
         )
         ax.set_ylabel("kHz")

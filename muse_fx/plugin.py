@@ -174,7 +174,9 @@ class MuseEnhance:
                 raise
             warnings.warn(
                 f"cannot reach muse-fx server at {error.url} ({error.reason}); enhancing on this machine instead "
-                "(--fallback-local)", MuseFxWarning, stacklevel=3,
+                "(--fallback-local)",
+                MuseFxWarning,
+                stacklevel=3,
             )
             return None
 

@@ -29,8 +29,21 @@ def native_plugin_types() -> dict[str, type]:
     return {
         name: cls
         for name, cls in vars(pedalboard).items()
-        if isinstance(cls, type) and issubclass(cls, pedalboard.Plugin) and not name.startswith("_")
-        and name not in ("Plugin", "PluginContainer", "IIRFilter", "Pedalboard", "Chain", "Mix", "ExternalPlugin", "VST3Plugin", "AudioUnitPlugin")
+        if isinstance(cls, type)
+        and issubclass(cls, pedalboard.Plugin)
+        and not name.startswith("_")
+        and name
+        not in (
+            "Plugin",
+            "PluginContainer",
+            "IIRFilter",
+            "Pedalboard",
+            "Chain",
+            "Mix",
+            "ExternalPlugin",
+            "VST3Plugin",
+            "AudioUnitPlugin",
+        )
         and "__init__(self" in (cls.__init__.__doc__ or "")
     }
 
@@ -52,7 +65,9 @@ def _build(path: Path, index: int, entry: dict, overrides: dict):
     if kind == "MuseEnhance":
         unknown = set(entry) - set(MUSE_PARAMETERS)
         if unknown:
-            raise _fail(path, index, f"unknown MuseEnhance key {sorted(unknown)[0]!r}; valid: {', '.join(MUSE_PARAMETERS)}")
+            raise _fail(
+                path, index, f"unknown MuseEnhance key {sorted(unknown)[0]!r}; valid: {', '.join(MUSE_PARAMETERS)}"
+            )
         try:
             return MuseEnhance(**{**entry, **overrides})
         except (ValueError, MuseFxError) as error:

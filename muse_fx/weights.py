@@ -46,7 +46,9 @@ def _read(path: Path) -> tuple[dict[str, torch.Tensor], ModelConfig]:
             meta = f.metadata() or {}
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
-        raise ModelError(f"model file {path} is not a readable safetensors file ({error}); re-download or re-export it")
+        raise ModelError(
+            f"model file {path} is not a readable safetensors file ({error}); re-download or re-export it"
+        ) from None
     if meta.get("format") != FORMAT or "config" not in meta:
         raise ModelError(f"model file {path} has no muse_fx config in its metadata; it was not saved by muse_fx")
     return tensors, ModelConfig.from_dict(json.loads(meta["config"]))
@@ -72,7 +74,9 @@ def _build(path: Path, tensors: dict[str, torch.Tensor], config: ModelConfig) ->
 def load_entry(entry: ModelEntry) -> MuseModel:
     """Load a bundled model, verifying checksum and config against the registry."""
     if not entry.path.is_file():
-        raise ModelError(f"bundled model file {entry.path} is missing; reinstall muse_fx (pip install --force-reinstall muse-fx)")
+        raise ModelError(
+            f"bundled model file {entry.path} is missing; reinstall muse_fx (pip install --force-reinstall muse-fx)"
+        )
     digest = sha256_of(entry.path)
     if digest != entry.sha256:
         raise ModelError(

@@ -271,8 +271,7 @@ class FakeAudacity:
     Audacity can right after it starts or between two clients.
     """
 
-    def __init__(self, directory: Path, answer: Callable[[str], str | None],
-                 drop_tokens: int = 0, stale: str = ""):
+    def __init__(self, directory: Path, answer: Callable[[str], str | None], drop_tokens: int = 0, stale: str = ""):
         self.paths = (str(directory / "to"), str(directory / "from"))
         for path in self.paths:
             os.mkfifo(path)

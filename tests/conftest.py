@@ -1,5 +1,4 @@
 import pytest
-
 from tiny_model import save_tiny_model
 
 

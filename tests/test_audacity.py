@@ -173,8 +173,13 @@ def test_the_adapters_enhance_file_applies_the_chosen_settings(tiny_model_path, 
     source = tmp_path / "in.wav"
     sf.write(source, 0.1 * np.random.default_rng(0).standard_normal((RATE // 2, 2)), RATE, subtype="FLOAT")
     seen = []
-    adapter = enhance_command.make_enhance_file(model=str(tiny_model_path), device="cpu", strength=0.3, mix=0.8,
-                                                progress=lambda done, total: seen.append((done, total)))
+    adapter = enhance_command.make_enhance_file(
+        model=str(tiny_model_path),
+        device="cpu",
+        strength=0.3,
+        mix=0.8,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     adapter(source, tmp_path / "adapter.wav")
     enhance_file(MuseEnhance(model=tiny_model_path, device="cpu", strength=0.3, mix=0.8), source, tmp_path / "api.wav")
     np.testing.assert_array_equal(sf.read(tmp_path / "adapter.wav")[0], sf.read(tmp_path / "api.wav")[0])
@@ -309,8 +314,21 @@ def test_cli_enhances_the_selection(project, monkeypatch):
     monkeypatch.setattr(enhance_command, "make_enhance_file", make_enhance_file)
     pipe.close()  # the CLI opens its own connection; Audacity serves one client at a time
 
-    result = CliRunner().invoke(main, ["audacity", "enhance-selection", "--preset", "vocals", "--strength", "0.25",
-                                       "--mix", "0.5", "--timeout", "10"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "audacity",
+            "enhance-selection",
+            "--preset",
+            "vocals",
+            "--strength",
+            "0.25",
+            "--mix",
+            "0.5",
+            "--timeout",
+            "10",
+        ],
+    )
 
     assert result.exit_code == 0, result.output
     assert "added track 'bass (muse_fx)'" in result.output
@@ -395,8 +413,14 @@ def test_stop_signal_mid_run_restores_the_export_setting_and_leaves_no_files(pro
     scratch, started = tmp_path / "tmp", tmp_path / "started"
     scratch.mkdir()
     root = str(Path(__file__).parents[1])
-    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    cli = subprocess.Popen([sys.executable, "-c", STOPPED_CLI, str(started)], env=env, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "TMPDIR": str(scratch),
+        "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+    }
+    cli = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_CLI, str(started)], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 60
         while not started.exists() and cli.poll() is None and time.monotonic() < deadline:

@@ -54,11 +54,14 @@ def test_settings_round_trip_and_a_damaged_file_loses_only_the_bad_value(tmp_pat
     assert load_settings(path) == PanelSettings()
 
 
-@pytest.mark.parametrize("settings, words", [
-    (PanelSettings(server="studio-pc:8765"), "The server must be a URL like http://studio-pc:8765"),
-    (PanelSettings(preset="deleted-since"), "There is no preset 'deleted-since' any more"),
-    (PanelSettings(strength=1.5), "Strength must be between 0.0"),
-])
+@pytest.mark.parametrize(
+    "settings, words",
+    [
+        (PanelSettings(server="studio-pc:8765"), "The server must be a URL like http://studio-pc:8765"),
+        (PanelSettings(preset="deleted-since"), "There is no preset 'deleted-since' any more"),
+        (PanelSettings(strength=1.5), "Strength must be between 0.0"),
+    ],
+)
 def test_unusable_settings_are_named_before_anything_runs(settings, words):
     assert settings.problem().startswith(words)
 
@@ -212,13 +215,27 @@ def test_the_command_opens_the_panel_and_a_stop_signal_closes_it_saving_the_sett
     saved = tmp_path / "config" / "muse-fx" / "audacity-panel.toml"
     saved.parent.mkdir(parents=True)
     saved.write_text('preset = "gentle"\nstrength = 1\n')  # as a person might write it
-    env = {**os.environ, "DISPLAY": audacity.display, "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
-    panel = subprocess.Popen([sys.executable, "-c", "from muse_fx.cli import main; main(['audacity', 'panel'])"],
-                             env=env, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "DISPLAY": audacity.display,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),
+    }
+    panel = subprocess.Popen(
+        [sys.executable, "-c", "from muse_fx.cli import main; main(['audacity', 'panel'])"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        found = subprocess.run(["xdotool", "search", "--sync", "--name", "^muse_fx$"], env=env, timeout=60,
-                               capture_output=True, text=True, check=False)
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--name", "^muse_fx$"],
+            env=env,
+            timeout=60,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert found.returncode == 0, found.stderr
         panel.send_signal(signal.SIGTERM)
         _, stderr = panel.communicate(timeout=30)
@@ -239,8 +256,11 @@ def test_enhance_selection_adds_a_track_made_with_the_chosen_strength_and_mix(wi
     assert tracks(audacity) == [("guitar", 0, 3), ("guitar (muse_fx)", START, END)]
     first, last = round(START * RATE), round(END * RATE)
     sf.write(tmp_path / "selection.wav", source[first:last], RATE, subtype="FLOAT")
-    enhance_file(MuseEnhance(model=window.engine["model"], device="cpu", strength=0.3, mix=0.8),
-                 tmp_path / "selection.wav", tmp_path / "expected.wav")
+    enhance_file(
+        MuseEnhance(model=window.engine["model"], device="cpu", strength=0.3, mix=0.8),
+        tmp_path / "selection.wav",
+        tmp_path / "expected.wav",
+    )
     with audacity.connect() as pipe:
         assert pipe.command(f"GetPreference: Name={WAV_ENCODING_PREF}") == "2"  # the user's export setting is back
         pipe.command(f"SetPreference: Name={WAV_ENCODING_PREF} Value=6")
@@ -282,8 +302,9 @@ def slow_model(server, preset, fallback_local=False, progress=None, **settings):
 
 
 @pytest.mark.parametrize("how", ["Cancel button", "window closed"])
-def test_cancel_stops_at_the_next_step_and_leaves_audacity_as_it_was(window, audacity, source, tmp_path,
-                                                                    monkeypatch, how):
+def test_cancel_stops_at_the_next_step_and_leaves_audacity_as_it_was(
+    window, audacity, source, tmp_path, monkeypatch, how
+):
     monkeypatch.setattr("muse_fx.cli.enhance.make_enhance_file", slow_model)
     choose_preset(window, "vocal-cleanup")
     window.strength.set(0.8)
@@ -320,7 +341,11 @@ def test_audition_opens_a_page_for_the_selected_range(window, source, tmp_path, 
     data = json.loads((page.parent / "data.js").read_text().removeprefix("window.AUDITION = ").rstrip().rstrip(";"))
     assert data["source"] == "guitar.wav" and data["duration"] == pytest.approx(END - START, abs=1 / RATE)
     assert [item["label"] for item in data["items"]] == [
-        "original", "gentle · strength 0.3", "gentle · strength 0.5", "gentle · strength 1"]
+        "original",
+        "gentle · strength 0.3",
+        "gentle · strength 0.5",
+        "gentle · strength 1",
+    ]
     assert "--mix 0.35" in data["items"][1]["command"] and "--strength 0.3" in data["items"][1]["command"]
     for item in data["items"]:
         assert (page.parent / item["audio"]).is_file()

@@ -71,14 +71,25 @@ def take(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def open_page(take, tiny_model_path):
-    return audition(take, take.parent / "open", "--presets", "gentle,phone-recording", "--start", "0.25",
-                    model=tiny_model_path)
+    return audition(
+        take, take.parent / "open", "--presets", "gentle,phone-recording", "--start", "0.25", model=tiny_model_path
+    )
 
 
 @pytest.fixture(scope="module")
 def blind_page(take, tiny_model_path):
-    return audition(take, take.parent / "blind", "--presets", "gentle", "--mix", "0.5,1", "--blind",
-                    "--shuffle-seed", "7", model=tiny_model_path)
+    return audition(
+        take,
+        take.parent / "blind",
+        "--presets",
+        "gentle",
+        "--mix",
+        "0.5,1",
+        "--blind",
+        "--shuffle-seed",
+        "7",
+        model=tiny_model_path,
+    )
 
 
 # --- variants ---------------------------------------------------------------------------------------------
@@ -86,12 +97,19 @@ def blind_page(take, tiny_model_path):
 
 def test_plan_crosses_presets_with_swept_settings_without_repeats():
     variants = plan(["gentle", "phone-recording", "gentle"], {"mix": [0.5, 1.0]})
-    assert [v.name for v in variants] == ["gentle · mix 0.5", "gentle · mix 1", "phone-recording · mix 0.5",
-                                         "phone-recording · mix 1"]
+    assert [v.name for v in variants] == [
+        "gentle · mix 0.5",
+        "gentle · mix 1",
+        "phone-recording · mix 0.5",
+        "phone-recording · mix 1",
+    ]
     assert [v.name for v in plan([None], {})] == ["default"]
     assert Variant().command(Path("t.wav"), {}, 0.0, None) == "muse-fx enhance t.wav -o t_default.wav"
     assert [v.name for v in default_plan(["gentle"], strength_supported=True)] == [
-        "gentle", "strength 0.5", "strength 1"]
+        "gentle",
+        "strength 0.5",
+        "strength 1",
+    ]
     assert [v.name for v in default_plan(["gentle"], strength_supported=False)] == ["gentle"]
 
 
@@ -99,8 +117,22 @@ def test_command_prints_every_setting_exactly():
     variant = Variant("gentle", (("mix", 0.123456789),))
     command = variant.command(Path("in dir/take.wav"), {"model": "m.safetensors", "device": None}, 1 / 3, 2.5)
     assert shlex.split(command) == [
-        "muse-fx", "enhance", "in dir/take.wav", "--preset", "gentle", "--model", "m.safetensors", "--mix",
-        "0.123456789", "--start", repr(1 / 3), "--duration", "2.5", "-o", "in dir/take_gentle-mix-0-123456789.wav"]
+        "muse-fx",
+        "enhance",
+        "in dir/take.wav",
+        "--preset",
+        "gentle",
+        "--model",
+        "m.safetensors",
+        "--mix",
+        "0.123456789",
+        "--start",
+        repr(1 / 3),
+        "--duration",
+        "2.5",
+        "-o",
+        "in dir/take_gentle-mix-0-123456789.wav",
+    ]
 
 
 def test_matching_gains_only_cut_and_leave_silence_alone():
@@ -140,8 +172,9 @@ def test_open_page_lists_original_then_variants_with_their_commands(open_page, t
     items = page_data(open_page)["items"]
     assert [item["label"] for item in items] == ["original", "gentle", "phone-recording"]
     assert items[0]["command"] is None
-    assert items[1]["command"].endswith(f"--preset gentle --model {tiny_model_path} --start 0.25 -o "
-                                        f"{open_page.parent / 'take_gentle.wav'}")
+    assert items[1]["command"].endswith(
+        f"--preset gentle --model {tiny_model_path} --start 0.25 -o {open_page.parent / 'take_gentle.wav'}"
+    )
     assert items[2]["preset_path"].endswith("phone-recording.toml")
     audio, rate = item_audio(open_page, items[0])
     assert rate == RATE and audio.shape == (3 * RATE - round(0.25 * RATE), 2)
@@ -183,8 +216,7 @@ def test_blind_page_hides_names_and_adds_hidden_reference_and_anchor(blind_page,
     assert [item["picture"] is not None for item in items] == [True, False, False, False, False]
     names = [data["names"][item["id"]] for item in items]
     assert names[0] == "original"
-    assert sorted(names[1:]) == ["anchor (3.5 kHz low-pass)", "gentle · mix 0.5", "gentle · mix 1",
-                                 "hidden reference"]
+    assert sorted(names[1:]) == ["anchor (3.5 kHz low-pass)", "gentle · mix 0.5", "gentle · mix 1", "hidden reference"]
     assert not any(name in json.dumps(items) for name in names[1:])
     hidden = item_audio(blind_page, items[names.index("hidden reference")])[0]
     assert np.array_equal(hidden, item_audio(blind_page, items[0])[0])
@@ -192,8 +224,18 @@ def test_blind_page_hides_names_and_adds_hidden_reference_and_anchor(blind_page,
     spectrum = np.abs(np.fft.rfft(anchor)) ** 2
     above = np.fft.rfftfreq(anchor.size, 1 / RATE) > 5000
     assert spectrum[above].sum() < 1e-4 * spectrum.sum()
-    again = audition(take, tmp_path / "again", "--presets", "gentle", "--mix", "0.5,1", "--blind",
-                     "--shuffle-seed", "7", model=tiny_model_path)
+    again = audition(
+        take,
+        tmp_path / "again",
+        "--presets",
+        "gentle",
+        "--mix",
+        "0.5,1",
+        "--blind",
+        "--shuffle-seed",
+        "7",
+        model=tiny_model_path,
+    )
     assert page_data(again)["names"] == data["names"]  # the seed fixes the order
 
 
@@ -220,20 +262,32 @@ def test_existing_folders_are_never_clobbered(take, open_page, tiny_model_path, 
 def test_a_failing_render_leaves_no_debris(take, tiny_model_path, tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text('[[plugin]]\ntype = "Reverb"\nroom_size = "big"\n')
-    result = run_cli("audition", take, "--presets", f"gentle,{broken}", "--out", tmp_path / "page", "--no-open",
-                     "--model", tiny_model_path)
+    result = run_cli(
+        "audition",
+        take,
+        "--presets",
+        f"gentle,{broken}",
+        "--out",
+        tmp_path / "page",
+        "--no-open",
+        "--model",
+        tiny_model_path,
+    )
     assert result.exit_code == 1 and "broken.toml" in result.output and "Reverb" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.toml"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--start", "2.8"], "audition needs at least 0.5 s"),
-    (["--start", "9"], "lies outside the file"),
-    (["--mix", "0.5,2"], "'2' is not a number from 0 to 1"),
-    (["--presets", "nope"], "unknown preset 'nope'"),
-    (["--presets", "gentle,mine.toml"], "preset file mine.toml does not exist"),
-    (["--duration", "0.1"], "0.1 is not in the range 0.5<=x<=300"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--start", "2.8"], "audition needs at least 0.5 s"),
+        (["--start", "9"], "lies outside the file"),
+        (["--mix", "0.5,2"], "'2' is not a number from 0 to 1"),
+        (["--presets", "nope"], "unknown preset 'nope'"),
+        (["--presets", "gentle,mine.toml"], "preset file mine.toml does not exist"),
+        (["--duration", "0.1"], "0.1 is not in the range 0.5<=x<=300"),
+    ],
+)
 def test_bad_options_get_one_line_messages(take, tmp_path, args, message):
     result = run_cli("audition", take, "--out", tmp_path / "page", "--no-open", *args)
     assert result.exit_code != 0 and message in result.output, result.output
@@ -302,11 +356,14 @@ def test_summarise_prints_means_with_t_confidence_intervals(tmp_path):
     assert lines[2].split()[-1] == "—"
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "is not JSON"),
-    ('{"ratings": {}}', 'has no "ratings" object'),
-    ('{"ratings": {"a": 101}}', "the rating of 'a' is 101; ratings are numbers from 0 to 100"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "is not JSON"),
+        ('{"ratings": {}}', 'has no "ratings" object'),
+        ('{"ratings": {"a": 101}}', "the rating of 'a' is 101; ratings are numbers from 0 to 100"),
+    ],
+)
 def test_summarise_names_the_bad_file(tmp_path, content, message):
     (tmp_path / "bad.json").write_text(content)
     result = run_cli("audition", "--summarise", tmp_path / "bad.json")
@@ -316,8 +373,14 @@ def test_summarise_names_the_bad_file(tmp_path, content, message):
 # --- in the browser ---------------------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def missing_browser() -> str | None:

@@ -68,8 +68,9 @@ def test_folders_globs_and_default_names(run, tmp_path):
 
 def test_start_and_duration_and_progress_file(run, tmp_path):
     source = write(tmp_path / "long.wav", seconds=3.0, rate=16000, channels=1)
-    result = run("enhance", str(source), "-o", "part.wav", "--start", "1.0", "--duration", "0.5",
-                 "--progress-file", "status.txt")
+    result = run(
+        "enhance", str(source), "-o", "part.wav", "--start", "1.0", "--duration", "0.5", "--progress-file", "status.txt"
+    )
     assert result.exit_code == 0, result.output
     assert sf.info("part.wav").frames == 8000
     state, fraction, message = (tmp_path / "status.txt").read_text().rstrip("\n").split("\t")
@@ -242,7 +243,9 @@ def test_several_inputs_with_dash_o_is_a_usage_error(run, tmp_path):
     assert result.exit_code == 2 and "-o/--output takes one input" in result.output
 
 
-@pytest.mark.parametrize("extension, fmt, subtype", [("mp3", "MP3", "MPEG_LAYER_III"), ("ogg", "OGG", "VORBIS"), ("aiff", "AIFF", "PCM_16")])
+@pytest.mark.parametrize(
+    "extension, fmt, subtype", [("mp3", "MP3", "MPEG_LAYER_III"), ("ogg", "OGG", "VORBIS"), ("aiff", "AIFF", "PCM_16")]
+)
 def test_compressed_and_other_formats_round_trip(run, tmp_path, extension, fmt, subtype):
     audio = np.random.default_rng(0).standard_normal((22050, 2)) * 0.1
     source = tmp_path / f"in.{extension}"

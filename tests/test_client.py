@@ -86,8 +86,10 @@ def test_strength_travels_from_the_plugin_and_the_cli_to_the_server(url, tiny_mo
     assert not np.allclose(local, solo(tiny_model_path, audio, 16000), atol=1e-3)
     np.testing.assert_allclose(MuseEnhance(server=url, strength=0.3)(audio, 16000), local, atol=1e-5)
     sf.write(tmp_path / "in.wav", audio.T, 16000, subtype="FLOAT")
-    result = CliRunner().invoke(main, ["enhance", str(tmp_path / "in.wav"), "--server", url, "--strength", "0.3",
-                                       "-o", str(tmp_path / "out.wav")])
+    result = CliRunner().invoke(
+        main,
+        ["enhance", str(tmp_path / "in.wav"), "--server", url, "--strength", "0.3", "-o", str(tmp_path / "out.wav")],
+    )
     assert result.exit_code == 0, result.output
     np.testing.assert_allclose(sf.read(tmp_path / "out.wav", dtype="float32")[0], local[0], atol=1e-5)
 
@@ -105,7 +107,12 @@ def test_enhance_file_keeps_the_format_and_leaves_no_temp_files(client, tmp_path
     assert client.enhance_file(source, destination) == destination
     info = sf.info(destination)
     assert (info.format, info.subtype, info.samplerate, info.channels, info.frames) == (
-        container, subtype, 44100, 2, 44100)
+        container,
+        subtype,
+        44100,
+        2,
+        44100,
+    )
     assert list(destination.parent.iterdir()) == [destination]
 
 

@@ -58,13 +58,16 @@ def test_normalise_reaches_the_target_loudness_without_clipping():
     assert loudness_db(out, 16000) == pytest.approx(-20.0, abs=0.1) and out.abs().max() <= 0.98
 
 
-SCORE = Work("test/2", "chorale", (LINE, Line("test/2", "bass", "chorale",
-                                                  tuple(Note(i * 1.0, 1.0, (43 + i % 5,)) for i in range(8)))))
+SCORE = Work(
+    "test/2",
+    "chorale",
+    (LINE, Line("test/2", "bass", "chorale", tuple(Note(i * 1.0, 1.0, (43 + i % 5,)) for i in range(8)))),
+)
 
 
 def test_ensemble_parts_share_tempo_and_key_and_drums_bring_cymbals():
     from muse_fx.training.arrangement import arrange
-    from muse_fx.training.drums import CRASH, RIDE, CLOSED_HAT
+    from muse_fx.training.drums import CLOSED_HAT, CRASH, RIDE
     from muse_fx.training.soundfonts import SOUNDFONTS
 
     for seed in range(40):
@@ -75,8 +78,11 @@ def test_ensemble_parts_share_tempo_and_key_and_drums_bring_cymbals():
     tune = Work(LINE.work, "tune", (LINE,))
     kinds = {arrange(tune, random.Random(seed), SOUNDFONTS, ()).kind for seed in range(20)}
     assert kinds == {"solo", "drums"}
-    drummed = next(arrange(tune, random.Random(s), SOUNDFONTS, ()) for s in range(20)
-                   if arrange(tune, random.Random(s), SOUNDFONTS, ()).kind == "drums")
+    drummed = next(
+        arrange(tune, random.Random(s), SOUNDFONTS, ())
+        for s in range(20)
+        if arrange(tune, random.Random(s), SOUNDFONTS, ()).kind == "drums"
+    )
     keys = {e.pitch for e in drummed.voices[1].performance.events}
     assert keys & {CRASH, RIDE, CLOSED_HAT} and drummed.voices[1].channel == 9  # the GM font's own kit
 
@@ -91,13 +97,15 @@ def test_ensemble_render_is_mono_full_band_and_loudness_normalised():
     if not fonts:
         pytest.skip("no .sf2 soundfont installed (Debian: fluid-soundfont-gm)")
     rng = random.Random(0)
-    voices = (Voice("violin", 40, 0, perform(LINE, BY_NAME["violin"], rng, 100.0, 0)),
-              Voice("cello", 42, 0, perform(SCORE.parts[1], BY_NAME["cello"], rng, 100.0, 0)))
+    voices = (
+        Voice("violin", 40, 0, perform(LINE, BY_NAME["violin"], rng, 100.0, 0)),
+        Voice("cello", 42, 0, perform(SCORE.parts[1], BY_NAME["cello"], rng, 100.0, 0)),
+    )
     audio = render_arrangement(Arrangement("test/2", "ensemble", voices, fonts[0]), 44100)
     assert audio.ndim == 1 and 3.0 < len(audio) / 44100 < 12.0
     assert loudness_db(audio, 44100) == pytest.approx(TARGET_LOUDNESS_DB, abs=1.0)
     spectrum = torch.fft.rfft(audio).abs().square()
-    above_8k = spectrum[int(8000 / 22050 * len(spectrum)):].sum() / spectrum.sum()
+    above_8k = spectrum[int(8000 / 22050 * len(spectrum)) :].sum() / spectrum.sum()
     assert above_8k > 1e-5  # a violin's harmonics reach past 8 kHz: the render is not band-limited
 
 
@@ -127,17 +135,38 @@ def _tiny_corpus(folder, splits=("train", "test")):
         writer.writeheader()
         for i, split in enumerate(splits):
             sf.write(folder / f"{split}.flac", tone_sequence(4.0, 16000, random.Random(i)).numpy(), 16000)
-            writer.writerow(dict(file=f"{split}.flac", work=f"w{i}", take=0, arrangement="solo", instrument="flute",
-                                 program=73, soundfont="x", transposition=0, split=split, duration=4.0,
-                                 sample_rate=16000))
+            writer.writerow(
+                dict(
+                    file=f"{split}.flac",
+                    work=f"w{i}",
+                    take=0,
+                    arrangement="solo",
+                    instrument="flute",
+                    program=73,
+                    soundfont="x",
+                    transposition=0,
+                    split=split,
+                    duration=4.0,
+                    sample_rate=16000,
+                )
+            )
 
 
 def test_pairs_cli_writes_reproducible_held_out_pairs_that_eval_reads(tmp_path):
     _tiny_corpus(tmp_path / "clean")
     runs = []
     for name in ("a", "b"):
-        args = ["pairs", "--clean", str(tmp_path / "clean"), "--out", str(tmp_path / name),
-                "--count", "3", "--seconds", "1"]  # fmt: skip
+        args = [
+            "pairs",
+            "--clean",
+            str(tmp_path / "clean"),
+            "--out",
+            str(tmp_path / name),
+            "--count",
+            "3",
+            "--seconds",
+            "1",
+        ]
         result = CliRunner().invoke(data, args)
         assert result.exit_code == 0, result.output
         runs.append(sorted(p.name for p in (tmp_path / name).iterdir()))
@@ -191,9 +220,23 @@ def test_arrangement_weights_draw_scores_more_often(tmp_path):
         writer.writeheader()
         for kind in ("solo", "ensemble"):
             sf.write(folder / f"{kind}.flac", np.full(16000, 0.1, dtype="float32"), 16000)
-            writer.writerow(dict(file=f"{kind}.flac", work=kind, take=0, arrangement=kind, instrument="x", program=0,
-                                 soundfont="x", transposition=0, split="train", duration=1.0, sample_rate=16000))
+            writer.writerow(
+                dict(
+                    file=f"{kind}.flac",
+                    work=kind,
+                    take=0,
+                    arrangement=kind,
+                    instrument="x",
+                    program=0,
+                    soundfont="x",
+                    transposition=0,
+                    split="train",
+                    duration=1.0,
+                    sample_rate=16000,
+                )
+            )
     rng = random.Random(0)
-    draws = [CleanClips(folder, "train", 16000, {"ensemble": 3.0}).segment(100, rng)[1]["arrangement"]
-             for _ in range(400)]  # fmt: skip
+    draws = [
+        CleanClips(folder, "train", 16000, {"ensemble": 3.0}).segment(100, rng)[1]["arrangement"] for _ in range(400)
+    ]
     assert 0.68 < draws.count("ensemble") / len(draws) < 0.82  # 3 : 1

@@ -20,7 +20,9 @@ def reference_alignment(train_beta, infer_beta):
     for s in range(len(infer_beta)):
         for t in range(len(train_beta) - 1):
             if talpha_cum[t + 1] <= alpha_cum[s] <= talpha_cum[t]:
-                twiddle = (talpha_cum[t] ** 0.5 - alpha_cum[s] ** 0.5) / (talpha_cum[t] ** 0.5 - talpha_cum[t + 1] ** 0.5)
+                twiddle = (talpha_cum[t] ** 0.5 - alpha_cum[s] ** 0.5) / (
+                    talpha_cum[t] ** 0.5 - talpha_cum[t + 1] ** 0.5
+                )
                 steps.append(t + twiddle)
                 break
     return steps

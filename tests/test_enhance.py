@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from tiny_model import TINY
 
 from muse_fx import MuseEnhance
 from muse_fx.errors import AudioInputError, DeviceUnavailableError
 from muse_fx.model import MuseModel
 from muse_fx.pipeline import chunk_layout
-from tiny_model import TINY
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,9 @@ def test_mix_zero_is_the_dry_signal_sample_aligned(tiny_model_path):
 
 def test_same_seed_same_output_other_seed_differs(tiny_model_path):
     audio = noise((2, 40000))
-    runs = [MuseEnhance(model=tiny_model_path, device="cpu", musecoder="diffusion", seed=s)(audio, 22050) for s in (3, 3, 4)]
+    runs = [
+        MuseEnhance(model=tiny_model_path, device="cpu", musecoder="diffusion", seed=s)(audio, 22050) for s in (3, 3, 4)
+    ]
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.allclose(runs[0], runs[2])
 
@@ -119,8 +121,18 @@ def test_bad_input_gets_a_clear_error(enhancer, audio, rate, message):
         enhancer(audio, rate)
 
 
-@pytest.mark.parametrize("name, value", [("mix", 1.5), ("steps", 7), ("musecoder", "griffin-lim"), ("seed", -1),
-                                         ("strength", 1.5), ("strength", -0.1), ("strength", "high")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("mix", 1.5),
+        ("steps", 7),
+        ("musecoder", "griffin-lim"),
+        ("seed", -1),
+        ("strength", 1.5),
+        ("strength", -0.1),
+        ("strength", "high"),
+    ],
+)
 def test_parameters_are_validated(enhancer, name, value):
     with pytest.raises(ValueError, match=name):
         setattr(enhancer, name, value)

@@ -70,13 +70,24 @@ def test_spectral_gating_keeps_the_length():
 
 def test_eval_writes_csv_table_and_spectrograms(pairs, tmp_path, tiny_model_path):
     out = tmp_path / "results"
-    args = [str(pairs), "--model", str(tiny_model_path), "--systems", "input,fast,diffusion-6,paper",
-            "--metrics", "mrspec,spec_l1,fwsnrseg,si_sdr", "--out", str(out)]  # fmt: skip
+    args = [
+        str(pairs),
+        "--model",
+        str(tiny_model_path),
+        "--systems",
+        "input,fast,diffusion-6,paper",
+        "--metrics",
+        "mrspec,spec_l1,fwsnrseg,si_sdr",
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(evaluate, args)
     assert result.exit_code == 0, result.output
     with open(out / "clips.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["clip"], r["system"]) for r in rows[:4]] == [("val_0", s) for s in ("input", "fast", "diffusion-6", "paper")]
+    assert [(r["clip"], r["system"]) for r in rows[:4]] == [
+        ("val_0", s) for s in ("input", "fast", "diffusion-6", "paper")
+    ]
     assert len(rows) == 8 and all(np.isfinite(float(r["fwsnrseg"])) for r in rows)
     table = (out / "summary.md").read_text()
     assert "| system | clips | MR-STFT ↓ | log-spec L1 ↓ | fwSNRseg (dB) ↑ | SI-SDR (dB) ↑ |" in table
@@ -85,8 +96,19 @@ def test_eval_writes_csv_table_and_spectrograms(pairs, tmp_path, tiny_model_path
 
 
 def test_eval_without_our_systems_needs_no_model(pairs, tmp_path):
-    args = [str(pairs), "--model", "no-such-model", "--systems", "input,paper", "--metrics", "spec_l1",
-            "--limit", "1", "--out", str(tmp_path / "r")]  # fmt: skip
+    args = [
+        str(pairs),
+        "--model",
+        "no-such-model",
+        "--systems",
+        "input,paper",
+        "--metrics",
+        "spec_l1",
+        "--limit",
+        "1",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     result = CliRunner().invoke(evaluate, args)
     assert result.exit_code == 0, result.output
     assert "| input | 1 |" in result.output and "| paper | 1 |" in result.output
@@ -143,8 +165,15 @@ def test_full_band_pairs_are_scored_at_their_own_rate_and_16k_metrics_stay(tmp_p
     sf.write(tmp_path / "p_clean.wav", clean.astype(np.float32), rate)
     sf.write(tmp_path / "p_aug.wav", np.fft.irfft(spectrum, n=rate).astype(np.float32), rate)
     monkeypatch.setattr(systems, "unprocessed", lambda audio, sample_rate: seen.append(sample_rate) or audio)
-    args = [str(tmp_path), "--systems", "input", "--metrics", "spec_l1,fb_mrstft,lsd_8_16k,muffling,muffled,holes",
-            "--out", str(tmp_path / "r")]  # fmt: skip
+    args = [
+        str(tmp_path),
+        "--systems",
+        "input",
+        "--metrics",
+        "spec_l1,fb_mrstft,lsd_8_16k,muffling,muffled,holes",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     result = CliRunner().invoke(evaluate, args)
     assert result.exit_code == 0, result.output
     assert seen == [44100]

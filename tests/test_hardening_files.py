@@ -61,7 +61,7 @@ def write_with_av(path: Path, codec: str, seconds=0.5, rate=44100, video=False) 
             picture.width, picture.height, picture.pix_fmt = 64, 48, "yuv420p"
         sound = container.add_stream(codec, rate=rate, layout="stereo")
         for start in range(0, len(tone), 1024):
-            stereo = np.tile(tone[start:start + 1024], (2, 1))
+            stereo = np.tile(tone[start : start + 1024], (2, 1))
             frame = av.AudioFrame.from_ndarray(stereo, format="fltp", layout="stereo")
             frame.sample_rate, frame.pts = rate, start
             container.mux(sound.encode(frame))
@@ -195,20 +195,28 @@ def test_mp3_becomes_24_bit_wav(run, tmp_path, option):
 def test_reaper_action_on_an_mp3_item(tmp_path, tiny_model_path):
     source = write(tmp_path / "Lead vocal.mp3", seconds=1.0, rate=44100, channels=2, format="MP3")
     executable = tmp_path / "muse-fx"
-    executable.write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "from muse_fx.cli import main; main()" '
-                          f'"$@" --model "{tiny_model_path}"\n')
+    executable.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" -c "from muse_fx.cli import main; main()" '
+        f'"$@" --model "{tiny_model_path}"\n'
+    )
     executable.chmod(0o755)
     env = {**os.environ, "MUSE_FX_REAL_EXECUTABLE": str(executable), "MUSE_FX_REAL_SOURCE": str(source)}
-    lua = subprocess.run(["lua5.4", str(ROOT / "tests" / "reaper" / "run_tests.lua"), "real muse-fx"],
-                         capture_output=True, text=True, timeout=300, env=env)
+    lua = subprocess.run(
+        ["lua5.4", str(ROOT / "tests" / "reaper" / "run_tests.lua"), "real muse-fx"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert "1 scenarios, 0 failed" in lua.stdout, lua.stdout + lua.stderr
 
 
 # ------------------------------------------------------------------------------------ 11. phone and video audio
 
 
-@pytest.mark.parametrize("name, codec, video", [("memo.m4a", "aac", False), ("clip.mp4", "aac", True),
-                                                ("voice.opus", "libopus", False)])
+@pytest.mark.parametrize(
+    "name, codec, video", [("memo.m4a", "aac", False), ("clip.mp4", "aac", True), ("voice.opus", "libopus", False)]
+)
 def test_phone_and_video_audio_is_decoded_and_written_as_flac(run, tmp_path, name, codec, video):
     rate = 48000 if codec == "libopus" else 44100
     source = write_with_av(tmp_path / name, codec, rate=rate, video=video)
@@ -310,8 +318,13 @@ PLOT_MEMORY = textwrap.dedent(r"""
 @LINUX
 def test_plotting_ten_minutes_costs_what_one_minute_costs(tmp_path):
     def added_kib(seconds):
-        done = subprocess.run([sys.executable, "-c", PLOT_MEMORY, str(seconds), str(tmp_path / f"{seconds}.png")],
-                              capture_output=True, text=True, check=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-c", PLOT_MEMORY, str(seconds), str(tmp_path / f"{seconds}.png")],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
         return int(done.stdout)
 
     one, ten = added_kib(60), added_kib(600)

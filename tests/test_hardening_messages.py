@@ -101,8 +101,10 @@ def test_fallback_local_warns_in_one_plain_line(clip, tmp_path, tiny_model_path,
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     warned = [line for line in lines if "cannot reach" in line]
-    assert warned == [f"! cannot reach muse-fx server at {url} ([Errno 111] Connection refused); enhancing on this "
-                      "machine instead (--fallback-local)"]
+    assert warned == [
+        f"! cannot reach muse-fx server at {url} ([Errno 111] Connection refused); enhancing on this "
+        "machine instead (--fallback-local)"
+    ]
     assert "Warning" not in result.output and ".py:" not in result.output
     assert lines[-1].startswith("✓ ")
 
@@ -129,8 +131,17 @@ def run_in_terminal(command: list[str], env: dict) -> str:
 
 def test_progress_bar_counts_seconds_of_audio_and_clears_before_the_result(clip, tmp_path, tiny_model_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    command = [sys.executable, "-c", "from muse_fx.cli import main; main()", "enhance", str(clip),
-               "-o", str(tmp_path / "out.wav"), "--model", str(tiny_model_path)]
+    command = [
+        sys.executable,
+        "-c",
+        "from muse_fx.cli import main; main()",
+        "enhance",
+        str(clip),
+        "-o",
+        str(tmp_path / "out.wav"),
+        "--model",
+        str(tiny_model_path),
+    ]
     screen = run_in_terminal(command, env)
     assert "1.0/1.0 s audio" in screen and "chunk" not in screen
     [result_line] = [line for line in screen.split("\n") if "✓" in line]

@@ -31,8 +31,12 @@ def test_paper_val_means_match_the_reference(one_thread):
     assert len(clips) == 15
     for system, expected in REFERENCE.items():
         scores = [
-            score_pair(load_mono(c.clean), load_mono(c.degraded if system == "input" else c.systems[system]),
-                       METRIC_RATE, metrics)  # fmt: skip
+            score_pair(
+                load_mono(c.clean),
+                load_mono(c.degraded if system == "input" else c.systems[system]),
+                METRIC_RATE,
+                metrics,
+            )
             for c in clips
         ]
         means = [np.mean([s[m.name] for s in scores]) for m in metrics]

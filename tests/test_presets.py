@@ -68,9 +68,15 @@ def test_user_presets_add_and_override(tiny_model_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ('[[plugin]]\ntype = "Reverbb"\n', r"plugin #1: unknown plugin type 'Reverbb'; valid types: MuseEnhance, .*Reverb"),
+        (
+            '[[plugin]]\ntype = "Reverbb"\n',
+            r"plugin #1: unknown plugin type 'Reverbb'; valid types: MuseEnhance, .*Reverb",
+        ),
         ('[[plugin]]\ntype = "Reverb"\nsize = 2\n', r"plugin #1: Reverb has no parameter 'size'; valid: room_size"),
-        ('[[plugin]]\ntype = "Gain"\n[[plugin]]\ntype = "MuseEnhance"\nmixx = 1\n', r"plugin #2: unknown MuseEnhance key 'mixx'; valid: model"),
+        (
+            '[[plugin]]\ntype = "Gain"\n[[plugin]]\ntype = "MuseEnhance"\nmixx = 1\n',
+            r"plugin #2: unknown MuseEnhance key 'mixx'; valid: model",
+        ),
         ('[[plugin]]\ntype = "MuseEnhance"\nmix = 3\n', r"plugin #1: MuseEnhance: mix must be between"),
         ('[[plugin]]\ntype = "MuseEnhance"\nstrength = 1.2\n', r"plugin #1: MuseEnhance: strength must be between 0.0"),
         ('[[plugin]]\ntype = "MuseEnhance"\nstrength = "half"\n', r"MuseEnhance: strength must be .*got 'half'"),
@@ -105,8 +111,10 @@ def noisy_chord(seconds: float = 3.0, level: float = 0.3) -> np.ndarray:
     """(samples, 2): four swelling partials of a chord in hiss, at a home recording's level (about -20 LUFS)."""
     rng = np.random.default_rng(0)
     t = np.arange(int(seconds * RATE)) / RATE
-    tones = sum(np.sin(2 * np.pi * f * t + i) * (0.5 + 0.5 * np.sin(2 * np.pi * (0.5 + 0.3 * i) * t))
-                for i, f in enumerate((220.0, 277.2, 329.6, 440.0)))
+    tones = sum(
+        np.sin(2 * np.pi * f * t + i) * (0.5 + 0.5 * np.sin(2 * np.pi * (0.5 + 0.3 * i) * t))
+        for i, f in enumerate((220.0, 277.2, 329.6, 440.0))
+    )
     left = level * tones / np.abs(tones).max() + 0.02 * rng.standard_normal(t.size)
     return np.stack([left, 0.8 * left + 0.01 * rng.standard_normal(t.size)], axis=1)
 
@@ -143,7 +151,9 @@ def test_peak_ceiling_stops_the_gain_and_says_so(tmp_path):
     assert abs(peak_db - -1.0) < 0.01  # as loud as the ceiling lets it be, no louder
     assert lufs(result) < -7.0
     [warning] = outcome.warnings
-    assert f"reached {lufs(result):.1f} LUFS, not the preset's -6.0: its peak ceiling stopped the make-up gain" in warning
+    assert (
+        f"reached {lufs(result):.1f} LUFS, not the preset's -6.0: its peak ceiling stopped the make-up gain" in warning
+    )
 
 
 def test_silence_stays_silent_under_a_loudness_target(tmp_path):

@@ -65,10 +65,13 @@ def test_ray_address_that_looks_like_an_input_is_refused_with_a_hint(tmp_path):
     assert "--ray takes local, auto" in result.output and "put --ray after the inputs" in result.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--replicas", "2"], "need --ray"),
-    (["--ray", "local", "--model", "no-such-model"], "unknown model 'no-such-model'"),  # before any cluster starts
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--replicas", "2"], "need --ray"),
+        (["--ray", "local", "--model", "no-such-model"], "unknown model 'no-such-model'"),  # before any cluster starts
+    ],
+)
 def test_serve_refuses_ray_settings_it_cannot_use(args, message):
     result = CliRunner().invoke(main, ["serve", *args])
     assert result.exit_code != 0 and message in result.output, result.output
@@ -113,7 +116,11 @@ def assert_same_audio(file: Path, reference: Path) -> None:
     """Bit for bit the same samples in the same format (bytes can differ: float WAVs carry a timestamp)."""
     info, expected = sf.info(file), sf.info(reference)
     assert (info.format, info.subtype, info.samplerate, info.channels) == (
-        expected.format, expected.subtype, expected.samplerate, expected.channels)
+        expected.format,
+        expected.subtype,
+        expected.samplerate,
+        expected.channels,
+    )
     assert np.array_equal(sf.read(file, dtype="float64")[0], sf.read(reference, dtype="float64")[0]), file.name
 
 
@@ -125,25 +132,33 @@ def assert_same_files(folder: Path, reference: Path) -> None:
 
 
 @pytest.mark.parametrize("mode", [[], ["--ray-ship"]], ids=["shared-paths", "shipped-bytes"])
-def test_batch_writes_what_a_local_run_writes_and_names_the_corrupt_file(cluster, library, model_args,
-                                                                          local_outputs, tmp_path, mode):
+def test_batch_writes_what_a_local_run_writes_and_names_the_corrupt_file(
+    cluster, library, model_args, local_outputs, tmp_path, mode
+):
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["enhance", str(library), "--output-dir", str(out), *model_args,
-                                       *RAY_WORKERS, *mode])
+    result = CliRunner().invoke(
+        main, ["enhance", str(library), "--output-dir", str(out), *model_args, *RAY_WORKERS, *mode]
+    )
     assert result.exit_code == 1, result.output
     assert "4 of 5 file(s) enhanced, 1 failed" in result.output
     assert f"✗ {library / 'corrupt.wav'}: not a readable audio file" in result.output  # the user's path, not a copy
     assert_same_files(out, local_outputs)
 
 
-def test_rerun_skips_finished_outputs_and_overwrite_redoes_them(cluster, library, model_args, local_outputs,
-                                                               tmp_path):
+def test_rerun_skips_finished_outputs_and_overwrite_redoes_them(cluster, library, model_args, local_outputs, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     finished = out / "mono16k.wav"
     finished.write_bytes(b"a finished output")  # outputs appear only once complete, so an existing one is done
-    args = ["enhance", str(library / "mono16k.wav"), str(library / "stereo48k.wav"), "--output-dir", str(out),
-            *model_args, *RAY_WORKERS]
+    args = [
+        "enhance",
+        str(library / "mono16k.wav"),
+        str(library / "stereo48k.wav"),
+        "--output-dir",
+        str(out),
+        *model_args,
+        *RAY_WORKERS,
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "skipping 1 file(s) already enhanced" in result.output and "1 of 1" not in result.output
@@ -195,8 +210,7 @@ def enhance_with(make_board, library: Path, names: list[str], out: Path, ship: b
 
 
 @pytest.mark.parametrize("ship", [False, True], ids=["shared-paths", "shipped-bytes"])
-def test_a_worker_killed_mid_file_is_restarted_and_the_file_redone(dying_board, library, local_outputs, tmp_path,
-                                                                 ship):
+def test_a_worker_killed_mid_file_is_restarted_and_the_file_redone(dying_board, library, local_outputs, tmp_path, ship):
     marker = tmp_path / "died"
     names = ["mono16k.wav", "stereo44k.flac"]
     failures = enhance_with(functools.partial(dying_board, marker, None), library, names, tmp_path / "out", ship)
@@ -231,8 +245,25 @@ def served(cluster, tiny_model_path):
     import muse_fx.scale.serve
 
     port = free_port()
-    args = ["serve", "--ray", LOCAL, "--replicas", "2", "--cpus-per-replica", "0.5", "--port", str(port),
-            "--model", str(tiny_model_path), "--device", "cpu", "--max-upload-mb", "1", "--max-seconds", "5"]
+    args = [
+        "serve",
+        "--ray",
+        LOCAL,
+        "--replicas",
+        "2",
+        "--cpus-per-replica",
+        "0.5",
+        "--port",
+        str(port),
+        "--model",
+        str(tiny_model_path),
+        "--device",
+        "cpu",
+        "--max-upload-mb",
+        "1",
+        "--max-seconds",
+        "5",
+    ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(muse_fx.scale.serve, "serve_until_interrupted", lambda: None)
         result = CliRunner().invoke(main, args, env={"MUSE_FX_TOKEN": TOKEN})
@@ -301,8 +332,9 @@ def test_serve_wants_the_token(served):
 def test_serve_keeps_the_servers_limits_and_error_codes(served, library):
     import httpx
 
-    post = functools.partial(httpx.post, f"{served}/v1/enhance", headers={"Authorization": f"Bearer {TOKEN}"},
-                             timeout=60)
+    post = functools.partial(
+        httpx.post, f"{served}/v1/enhance", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+    )
     corrupt = post(files={"file": ("corrupt.wav", (library / "corrupt.wav").read_bytes())})
     assert corrupt.status_code == 422 and "not readable audio" in corrupt.json()["detail"]
     too_long = np.zeros((6 * 16000, 1), np.float32)  # over --max-seconds 5
@@ -321,8 +353,9 @@ def io_wav(audio: np.ndarray, rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def test_muse_enhance_and_the_daw_actions_work_against_serve(served, embedded, library, tiny_model_path, tmp_path,
-                                                             monkeypatch):
+def test_muse_enhance_and_the_daw_actions_work_against_serve(
+    served, embedded, library, tiny_model_path, tmp_path, monkeypatch
+):
     from test_server_support import decode, encode, noise, solo
 
     from muse_fx import MuseEnhance

@@ -15,14 +15,17 @@ from muse_fx.integrations.reaper import ReaperInstallError, default_resource_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = shutil.which("lua5.4")
-ITEMS_LINE = (f'SCR 4 0 {installer.command_id("muse_fx/muse_fx_enhance_items.lua")} '
-              '"Custom: muse_fx: Enhance selected items" "muse_fx/muse_fx_enhance_items.lua"')
+ITEMS_LINE = (
+    f"SCR 4 0 {installer.command_id('muse_fx/muse_fx_enhance_items.lua')} "
+    '"Custom: muse_fx: Enhance selected items" "muse_fx/muse_fx_enhance_items.lua"'
+)
 
 
 @pytest.mark.skipif(LUA is None, reason="lua5.4 is not installed (Debian: apt-get install lua5.4)")
 def test_lua_scenarios_pass():
-    run = subprocess.run([LUA, str(ROOT / "tests" / "reaper" / "run_tests.lua")],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [LUA, str(ROOT / "tests" / "reaper" / "run_tests.lua")], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert " 0 failed" in run.stdout
 
@@ -52,9 +55,11 @@ def test_install_copies_scripts_and_registers_both_actions(resource, tmp_path):
 
 
 def test_second_install_adds_nothing_and_keeps_user_lines(resource, tmp_path):
-    user = ['KEY 1 65 _RSabc 0\t\t # Main : A : Custom: other.lua',
-            'SCR 4 0 RSabc "Custom: other.lua" "Other/other.lua"',
-            'ACT 0 0 "f00" "Custom: mine" 40001 40002']
+    user = [
+        "KEY 1 65 _RSabc 0\t\t # Main : A : Custom: other.lua",
+        'SCR 4 0 RSabc "Custom: other.lua" "Other/other.lua"',
+        'ACT 0 0 "f00" "Custom: mine" 40001 40002',
+    ]
     (resource / "reaper-kb.ini").write_text("\r\n".join(user))  # CRLF, no final newline
     install_reaper(resource, executable=tmp_path / "muse-fx")
     first = (resource / "reaper-kb.ini").read_bytes()
@@ -102,8 +107,9 @@ def test_executable_is_remembered_but_never_replaces_a_working_one(resource, tmp
 
 
 def test_default_resource_dirs(tmp_path):
-    assert default_resource_dir("win32", {"APPDATA": "C:/Users/a/AppData/Roaming"}, tmp_path) == \
-        Path("C:/Users/a/AppData/Roaming/REAPER")
+    assert default_resource_dir("win32", {"APPDATA": "C:/Users/a/AppData/Roaming"}, tmp_path) == Path(
+        "C:/Users/a/AppData/Roaming/REAPER"
+    )
     assert default_resource_dir("darwin", {}, tmp_path) == tmp_path / "Library" / "Application Support" / "REAPER"
     assert default_resource_dir("linux", {}, tmp_path) == tmp_path / ".config" / "REAPER"
 

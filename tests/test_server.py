@@ -139,8 +139,11 @@ def test_oversize_upload_is_413_with_the_limit(client):
 def test_oversize_upload_without_content_length_is_413(client):
     body = encode(noise(2, 4.0, 48000), 48000)
     boundary = "xyz"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'.encode(), body,
-             f"\r\n--{boundary}--\r\n".encode()]
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'.encode(),
+        body,
+        f"\r\n--{boundary}--\r\n".encode(),
+    ]
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     response = client.post("/v1/enhance", content=iter(parts), headers=headers)  # sent chunked
     assert response.status_code == 413

@@ -28,8 +28,9 @@ def run_together(batcher, jobs):
     results = [None] * len(jobs)
 
     def run(i, audio, rate, settings):
-        results[i] = enhance_audio(torch.from_numpy(audio), rate, "tiny", settings, batcher,
-                                   time.monotonic() + 60, threading.Event())
+        results[i] = enhance_audio(
+            torch.from_numpy(audio), rate, "tiny", settings, batcher, time.monotonic() + 60, threading.Event()
+        )
 
     threads = [threading.Thread(target=run, args=(i, *job)) for i, job in enumerate(jobs)]
     for thread in threads:
@@ -46,9 +47,11 @@ def run_together(batcher, jobs):
 @pytest.mark.parametrize("musecoder, seconds", [("fast", 3.5), ("diffusion", 0.1)])
 def test_a_request_gets_the_same_answer_alone_and_batched(models, musecoder, seconds):
     settings = Settings(musecoder=musecoder, batch_size=2, seed=5)
-    jobs = [(noise(2, seconds, 16000, seed=0), 16000, settings),
-            (noise(1, seconds * 0.6, 16000, seed=1), 16000, settings),
-            (noise(2, seconds, 16000, seed=2), 16000, settings)]
+    jobs = [
+        (noise(2, seconds, 16000, seed=0), 16000, settings),
+        (noise(1, seconds * 0.6, 16000, seed=1), 16000, settings),
+        (noise(2, seconds, 16000, seed=2), 16000, settings),
+    ]
     batcher = Batcher(models, max_batch=8)
     results = run_together(batcher, jobs)
     assert batcher.stats.most_jobs >= 2
@@ -57,9 +60,11 @@ def test_a_request_gets_the_same_answer_alone_and_batched(models, musecoder, sec
 
 
 def test_requests_that_differ_never_share_a_pass(models):
-    jobs = [(noise(1, 1.0, 16000), 16000, Settings(mix=0.5, batch_size=2)),
-            (noise(1, 1.0, 16000), 16000, Settings(mix=1.0, batch_size=2)),
-            (noise(1, 1.0, 22050), 22050, Settings(mix=1.0, batch_size=2))]
+    jobs = [
+        (noise(1, 1.0, 16000), 16000, Settings(mix=0.5, batch_size=2)),
+        (noise(1, 1.0, 16000), 16000, Settings(mix=1.0, batch_size=2)),
+        (noise(1, 1.0, 22050), 22050, Settings(mix=1.0, batch_size=2)),
+    ]
     batcher = Batcher(models, max_batch=8)
     results = run_together(batcher, jobs)
     assert batcher.stats.most_jobs == 1
@@ -77,8 +82,9 @@ def test_a_pass_never_exceeds_max_batch(models):
 def test_past_the_deadline_the_request_fails_and_its_chunks_are_skipped(models):
     batcher = Batcher(models, max_batch=8)  # never started: nothing gets processed
     with pytest.raises(TimeoutError):
-        enhance_audio(torch.zeros(1, 16000), 16000, "tiny", Settings(), batcher, time.monotonic() + 0.05,
-                      threading.Event())
+        enhance_audio(
+            torch.zeros(1, 16000), 16000, "tiny", Settings(), batcher, time.monotonic() + 0.05, threading.Event()
+        )
     assert batcher._pending[0].future.cancelled()
     batcher.start()
     batcher.stop()

@@ -12,7 +12,6 @@ from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from test_server_support import make_app
 
 from muse_fx.server.connections import FD_RESERVE, DescriptorErrorThrottle, GuardedH11Protocol, connection_limit
@@ -65,8 +64,15 @@ def test_at_the_limit_the_oldest_idle_connections_make_room(tiny_model_path):
 
 def out_of_descriptors_record() -> logging.LogRecord:
     error = OSError(errno.EMFILE, "Too many open files")
-    return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "socket.accept() out of system resource\nsocket: …",
-                             None, (OSError, error, None))  # fmt: skip
+    return logging.LogRecord(
+        "asyncio",
+        logging.ERROR,
+        __file__,
+        1,
+        "socket.accept() out of system resource\nsocket: …",
+        None,
+        (OSError, error, None),
+    )
 
 
 def test_out_of_descriptor_errors_are_logged_once_per_interval():
@@ -85,8 +91,16 @@ def serve_with_few_descriptors(model_path) -> subprocess.Popen:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (SERVER_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
-    command = [sys.executable, "-c", "from muse_fx.cli import main; main()", "serve", "--model", str(model_path),
-               "--port", "0"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        "from muse_fx.cli import main; main()",
+        "serve",
+        "--model",
+        str(model_path),
+        "--port",
+        "0",
+    ]
     return subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, preexec_fn=limit)
 
 

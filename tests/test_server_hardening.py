@@ -54,10 +54,16 @@ def without_length(flac: bytes) -> bytes:
 
 
 BROKEN_FILES = {
-    "no frames": ("wav", encode(np.zeros((2, 0), np.float32), 16000),
-                  "holds no audio (0 samples); re-export the recording"),
-    "truncated": ("wav", encode(noise(2, 1.0, 16000), 16000)[:30000],
-                  "is truncated — its header promises more audio than the file holds"),
+    "no frames": (
+        "wav",
+        encode(np.zeros((2, 0), np.float32), 16000),
+        "holds no audio (0 samples); re-export the recording",
+    ),
+    "truncated": (
+        "wav",
+        encode(noise(2, 1.0, 16000), 16000)[:30000],
+        "is truncated — its header promises more audio than the file holds",
+    ),
     "no length": ("flac", without_length(silent_flac(3)), "its header does not give its length (encoded to a pipe?)"),
 }
 

@@ -28,7 +28,8 @@ def raw_post(url: str, body: bytes, declared: int | None = None) -> socket.socke
     sock = socket.create_connection((address.hostname, address.port))
     sock.sendall(
         f"POST /v1/enhance HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-        f"Content-Length: {len(body) if declared is None else declared}\r\n\r\n".encode() + body
+        f"Content-Length: {len(body) if declared is None else declared}\r\n\r\n".encode()
+        + body
     )
     return sock
 
@@ -54,8 +55,10 @@ def client(url):
 
 
 def test_concurrent_clients_with_mixed_lengths_all_get_their_own_answer(url, client, tiny_model_path):
-    clips = [(noise(1 + i % 2, 0.2 + 1.1 * i, (16000, 22050, 8000)[i % 3], seed=i), (16000, 22050, 8000)[i % 3])
-             for i in range(6)]
+    clips = [
+        (noise(1 + i % 2, 0.2 + 1.1 * i, (16000, 22050, 8000)[i % 3], seed=i), (16000, 22050, 8000)[i % 3])
+        for i in range(6)
+    ]
     with ThreadPoolExecutor(len(clips)) as pool:
         answers = list(pool.map(lambda clip: ServerClient(url).enhance_array(*clip), clips))
     for (audio, rate), answer in zip(clips, answers, strict=True):

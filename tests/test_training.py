@@ -32,7 +32,12 @@ def test_tiny_run_writes_checkpoint_curves_and_validation_audio(trained):
     assert (trained / "losses.png").stat().st_size > 0
     names = {line.split(",")[2] for line in (trained / "losses.csv").read_text().splitlines()[1:]}
     assert {"g_l1", "g_fast", "diffusion", "mel_l1_fast", "mel_l1_input"} <= names
-    assert {p.name for p in (trained / "validation").iterdir()} >= {"degraded.wav", "clean.wav", "fast.wav", "diffusion.wav"}
+    assert {p.name for p in (trained / "validation").iterdir()} >= {
+        "degraded.wav",
+        "clean.wav",
+        "fast.wav",
+        "diffusion.wav",
+    }
 
 
 def test_resume_continues_from_the_saved_step(trained, tmp_path):
@@ -61,8 +66,19 @@ def test_joint_mode_updates_both_networks(trained, tmp_path):
 
 
 def test_export_writes_loadable_fp16_weights_and_a_registry_entry(trained, tmp_path):
-    args = [str(trained / "checkpoint.pt"), "--name", "tiny-test", "--version", "0.1", "--fp16",
-            "--out-dir", str(tmp_path), "--default", "--hardware", "test"]  # fmt: skip
+    args = [
+        str(trained / "checkpoint.pt"),
+        "--name",
+        "tiny-test",
+        "--version",
+        "0.1",
+        "--fp16",
+        "--out-dir",
+        str(tmp_path),
+        "--default",
+        "--hardware",
+        "test",
+    ]
     result = CliRunner().invoke(train, ["export", *args])
     assert result.exit_code == 0, result.output + repr(result.exception)
     registry = tomllib.loads((tmp_path / "registry.toml").read_text())
@@ -80,7 +96,7 @@ def test_export_writes_loadable_fp16_weights_and_a_registry_entry(trained, tmp_p
 
 def test_config_rejects_unknown_keys(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[train]\nstepz = 3\n')
+    bad.write_text("[train]\nstepz = 3\n")
     with pytest.raises(ValueError, match="stepz"):
         load_config(bad)
 
@@ -93,8 +109,17 @@ def test_bundled_configs_parse():
 def test_export_joins_mel2mel_and_musecoder_from_two_runs(trained, tmp_path):
     _train("musecoder", tmp_path / "mc", "--steps", "1")
     other = torch.load(tmp_path / "mc" / "checkpoint.pt", weights_only=False)["model"]
-    args = [str(trained / "checkpoint.pt"), "--name", "joined", "--version", "0.1", "--out-dir", str(tmp_path),
-            "--musecoder", str(tmp_path / "mc" / "checkpoint.pt")]  # fmt: skip
+    args = [
+        str(trained / "checkpoint.pt"),
+        "--name",
+        "joined",
+        "--version",
+        "0.1",
+        "--out-dir",
+        str(tmp_path),
+        "--musecoder",
+        str(tmp_path / "mc" / "checkpoint.pt"),
+    ]
     result = CliRunner().invoke(train, ["export", *args])
     assert result.exit_code == 0, result.output + repr(result.exception)
     model = load_model(tmp_path / "joined-0.1.safetensors")

@@ -4,13 +4,13 @@ import dataclasses
 
 import pytest
 import torch
+from tiny_model import TINY, save_tiny_model
 
 from muse_fx import registry
 from muse_fx.config import Mel2MelConfig
 from muse_fx.errors import ModelError
 from muse_fx.model import MuseModel
 from muse_fx.weights import load_entry, load_model, save_model, sha256_of
-from tiny_model import TINY, save_tiny_model
 
 
 def test_round_trip_keeps_weights(tmp_path):
@@ -60,8 +60,14 @@ def test_config_shape_mismatch_is_explained(tmp_path):
 def fake_registry(tmp_path, monkeypatch):
     path = save_tiny_model(tmp_path / "tiny-0.1.safetensors")
     entry = registry.ModelEntry(
-        name="tiny", version="0.1", file=path.name, sha256=sha256_of(path), sample_rate=16000,
-        config=TINY, recipe="random init", date="2026-11-25",
+        name="tiny",
+        version="0.1",
+        file=path.name,
+        sha256=sha256_of(path),
+        sample_rate=16000,
+        config=TINY,
+        recipe="random init",
+        date="2026-11-25",
     )
     monkeypatch.setattr(registry, "MODELS_DIR", tmp_path)
     return entry

@@ -104,7 +104,9 @@ def render_variant(variant: Variant, common: dict, excerpt: Excerpt, wav: Path) 
     enhance_file(board, excerpt.source, wav, start=excerpt.start, duration=duration, overwrite=True, **WAV)
     description = f"{variant.name}, picked by ear with muse-fx audition on {excerpt.source.name}"
     return Take(
-        variant.name, wav, loudness(read_audio(wav)[0], excerpt.rate),
+        variant.name,
+        wav,
+        loudness(read_audio(wav)[0], excerpt.rate),
         command=variant.command(excerpt.source, common, excerpt.start, duration),
         preset_toml=preset_toml(board, description),
     )

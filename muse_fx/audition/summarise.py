@@ -48,7 +48,7 @@ def _read(path: Path) -> dict:
         raise RatingsError(f"{path}: is not JSON ({error}); {SAVED_BY_PAGE}") from None
     ratings = data.get("ratings") if isinstance(data, dict) else None
     if not isinstance(ratings, dict) or not ratings:
-        raise RatingsError(f"{path}: has no \"ratings\" object; {SAVED_BY_PAGE}")
+        raise RatingsError(f'{path}: has no "ratings" object; {SAVED_BY_PAGE}')
     for name, score in ratings.items():
         if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 100:
             raise RatingsError(f"{path}: the rating of {name!r} is {score!r}; ratings are numbers from 0 to 100")

@@ -15,10 +15,19 @@ def audacity():
 @audacity.command("enhance-selection")
 @click.option("--server", metavar="URL", help="Enhance on this muse-fx server instead of on this machine.")
 @click.option("--preset", metavar="NAME", help="Preset to enhance with. [default: the default preset]")
-@click.option("--timeout", metavar="SECONDS", type=click.FloatRange(min=0, min_open=True), default=30.0,
-              show_default=True, help="How long to wait for each answer from Audacity.")
-@click.option("--strength", type=click.FloatRange(0, 1),
-              help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.")
+@click.option(
+    "--timeout",
+    metavar="SECONDS",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="How long to wait for each answer from Audacity.",
+)
+@click.option(
+    "--strength",
+    type=click.FloatRange(0, 1),
+    help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.",
+)
 @click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance on this machine.")
 def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
@@ -37,13 +46,17 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
             with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
                 from .enhance import make_enhance_file
 
-                enhance_file = make_enhance_file(server=server, preset=preset, fallback_local=fallback_local,
-                                                 strength=strength, mix=mix)
+                enhance_file = make_enhance_file(
+                    server=server, preset=preset, fallback_local=fallback_local, strength=strength, mix=mix
+                )
                 for name in run(pipe, enhance_file):
                     click.echo(f"added track {name!r}")
         except KeyboardInterrupt as interrupt:
-            click.echo("interrupted: no track was added by the unfinished step; Audacity's export setting is "
-                       "as it was and no temporary files were left", err=True)
+            click.echo(
+                "interrupted: no track was added by the unfinished step; Audacity's export setting is "
+                "as it was and no temporary files were left",
+                err=True,
+            )
             sys.exit(exit_status(interrupt))
 
 
@@ -58,6 +71,8 @@ def panel():
     try:
         from ..integrations.audacity_panel import run_panel
     except ImportError as error:  # Python built without Tk
-        raise MuseFxError(f"the panel needs Tk, which this Python lacks ({error}): install it (Debian/Ubuntu: "
-                          "sudo apt install python3-tk; macOS/Windows: the python.org installer has it)") from None
+        raise MuseFxError(
+            f"the panel needs Tk, which this Python lacks ({error}): install it (Debian/Ubuntu: "
+            "sudo apt install python3-tk; macOS/Windows: the python.org installer has it)"
+        ) from None
     sys.exit(run_panel())

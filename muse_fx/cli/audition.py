@@ -42,8 +42,9 @@ def _plan(preset_names, sweeps):
         if name.endswith(".toml") and not Path(name).is_file():
             raise click.BadParameter(f"preset file {name} does not exist", param_hint="--presets")
         if not name.endswith(".toml") and name not in (known := preset_files.available()):
-            raise click.BadParameter(f"unknown preset {name!r}; available: {', '.join(sorted(known))}",
-                                     param_hint="--presets")
+            raise click.BadParameter(
+                f"unknown preset {name!r}; available: {', '.join(sorted(known))}", param_hint="--presets"
+            )
     if preset_names or sweeps:
         return plan(preset_names or [None], sweeps)
     bundled = sorted(path.stem for path in preset_files.BUNDLED_DIR.glob("*.toml"))
@@ -75,31 +76,64 @@ def _serve(folder: Path, open_page: bool) -> None:
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--presets", "preset_names", callback=_names,
-              help="Comma-separated preset names or .toml files.  [default: every bundled preset, and the plain "
-                   "model at strength 0.5 and 1.0]")
-@click.option("--strength", callback=_fractions,
-              help="Comma-separated strengths (0–1); each preset is rendered at each.")
-@click.option("--mix", callback=_fractions,
-              help="Comma-separated dry/wet values (0–1); each preset is rendered at each.")
+@click.option(
+    "--presets",
+    "preset_names",
+    callback=_names,
+    help="Comma-separated preset names or .toml files.  [default: every bundled preset, and the plain "
+    "model at strength 0.5 and 1.0]",
+)
+@click.option(
+    "--strength", callback=_fractions, help="Comma-separated strengths (0–1); each preset is rendered at each."
+)
+@click.option(
+    "--mix", callback=_fractions, help="Comma-separated dry/wet values (0–1); each preset is rendered at each."
+)
 @click.option("--start", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Seconds into INPUT.")
-@click.option("--duration", type=click.FloatRange(0.5, MAX_SECONDS),
-              help=f"Seconds to audition (≤ {MAX_SECONDS:g}).  [default: to the end, at most 30]")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the page.  [default: INPUT's name + _audition, beside it]")
+@click.option(
+    "--duration",
+    type=click.FloatRange(0.5, MAX_SECONDS),
+    help=f"Seconds to audition (≤ {MAX_SECONDS:g}).  [default: to the end, at most 30]",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the page.  [default: INPUT's name + _audition, beside it]",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an audition page already in --out.")
-@click.option("--blind", is_flag=True, help="MUSHRA-style blind test: hidden names, shuffled, hidden reference and "
-                                            "3.5 kHz anchor; ratings on sliders, downloaded as JSON.")
+@click.option(
+    "--blind",
+    is_flag=True,
+    help="MUSHRA-style blind test: hidden names, shuffled, hidden reference and "
+    "3.5 kHz anchor; ratings on sliders, downloaded as JSON.",
+)
 @click.option("--shuffle-seed", type=click.IntRange(min=0), help="Seed of the blind order.  [default: random]")
 @click.option("--model", help="Bundled model name or .safetensors path, for every variant.  [default: default]")
 @click.option("--musecoder", type=click.Choice(MUSECODERS), help="fast or diffusion, for every variant.")
 @click.option("--device", help="auto, cpu, cuda or mps.  [default: auto]")
 @click.option("--serve", is_flag=True, help="Serve the page on 127.0.0.1 until Ctrl-C instead of opening the file.")
 @click.option("--no-open", is_flag=True, help="Do not open the page in a browser.")
-@click.option("--summarise", is_flag=True, help="INPUTS are ratings JSON files from blind pages: print each "
-                                                "variant's mean and 95% confidence interval.")
-def audition(inputs, preset_names, strength, mix, start, duration, out, overwrite, blind, shuffle_seed, serve, no_open,
-             summarise, **common):
+@click.option(
+    "--summarise",
+    is_flag=True,
+    help="INPUTS are ratings JSON files from blind pages: print each variant's mean and 95% confidence interval.",
+)
+def audition(
+    inputs,
+    preset_names,
+    strength,
+    mix,
+    start,
+    duration,
+    out,
+    overwrite,
+    blind,
+    shuffle_seed,
+    serve,
+    no_open,
+    summarise,
+    **common,
+):
     """Render INPUT with several presets and settings and write a page to compare them by ear.
 
     The page (index.html, with its audio and pictures beside it) works offline from file://. Every version is
@@ -117,12 +151,24 @@ def audition(inputs, preset_names, strength, mix, start, duration, out, overwrit
     variants = _plan(preset_names, sweeps)
     out = out or source.with_name(f"{source.stem}_audition")
     shuffle_seed = secrets.randbelow(2**31) if shuffle_seed is None else shuffle_seed
-    excerpt = write_audition(source, variants, common, out, start=start, duration=duration, blind=blind,
-                             shuffle_seed=shuffle_seed, overwrite=overwrite,
-                             report=lambda line: click.echo(line, err=True))
+    excerpt = write_audition(
+        source,
+        variants,
+        common,
+        out,
+        start=start,
+        duration=duration,
+        blind=blind,
+        shuffle_seed=shuffle_seed,
+        overwrite=overwrite,
+        report=lambda line: click.echo(line, err=True),
+    )
     extra = f", blind (shuffle seed {shuffle_seed})" if blind else ""
-    click.echo(f"✓ {out / 'index.html'}: {len(variants)} version(s) of {excerpt.duration:.1f} s from "
-               f"{excerpt.start:g} s, loudness-matched{extra}", err=True)
+    click.echo(
+        f"✓ {out / 'index.html'}: {len(variants)} version(s) of {excerpt.duration:.1f} s from "
+        f"{excerpt.start:g} s, loudness-matched{extra}",
+        err=True,
+    )
     if serve:
         _serve(out, open_page=not no_open)
     elif not no_open:

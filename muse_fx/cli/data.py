@@ -20,8 +20,13 @@ def data() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--sample-rate", type=int, default=44100, show_default=True)
 @click.option("--workers", type=int, default=2, show_default=True, help="FluidSynth renders run side by side.")
-@click.option("--soundfont", "soundfonts", type=click.Path(exists=True, path_type=Path), multiple=True,
-              help="Soundfont(s) to use instead of the licence-checked Debian set (training/soundfonts.py).")
+@click.option(
+    "--soundfont",
+    "soundfonts",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Soundfont(s) to use instead of the licence-checked Debian set (training/soundfonts.py).",
+)
 def render(out: Path, hours: float, seed: int, sample_rate: int, workers: int, soundfonts: tuple[Path, ...]) -> None:
     """Render music21 works as solos, duets, ensembles, keyboard parts and tunes over drums (dry, mono FLAC);
     resumable."""
@@ -83,19 +88,37 @@ def babble(out: Path, count: int, sample_rate: int, seed: int) -> None:
 
 
 @data.command()
-@click.option("--clean", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="Folder from `muse-fx data render` (with manifest.csv).")
+@click.option(
+    "--clean",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder from `muse-fx data render` (with manifest.csv).",
+)
 @click.option("--rirs", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Bank from `data rirs`.")
 @click.option("--babble", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Bank from `data babble`.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the pairs.")
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
 @click.option("--count", type=int, default=30, show_default=True)
 @click.option("--seconds", type=float, default=3.0, show_default=True, help="Length of each pair.")
-@click.option("--sample-rate", type=int, default=16000, show_default=True,
-              help="Rate of the pairs (44100 for full-band evaluation); the banks must be built at it.")
+@click.option(
+    "--sample-rate",
+    type=int,
+    default=16000,
+    show_default=True,
+    help="Rate of the pairs (44100 for full-band evaluation); the banks must be built at it.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-def pairs(clean: Path, rirs: Path | None, babble: Path | None, out: Path, split: str, count: int, seconds: float,
-          sample_rate: int, seed: int) -> None:  # fmt: skip
+def pairs(
+    clean: Path,
+    rirs: Path | None,
+    babble: Path | None,
+    out: Path,
+    split: str,
+    count: int,
+    seconds: float,
+    sample_rate: int,
+    seed: int,
+) -> None:
     """Write degraded/clean pairs of a held-out split (works and rooms never seen in training) for `muse-fx eval`."""
     from tqdm import tqdm
 
@@ -114,10 +137,18 @@ def pairs(clean: Path, rirs: Path | None, babble: Path | None, out: Path, split:
 
 
 @data.command()
-@click.option("--clean", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="Folder from `muse-fx data render` (with manifest.csv).")
-@click.option("--reference", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="Real clean recordings (any *.wav/*.flac; for paper-val its *_clean.wav are used).")
+@click.option(
+    "--clean",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder from `muse-fx data render` (with manifest.csv).",
+)
+@click.option(
+    "--reference",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Real clean recordings (any *.wav/*.flac; for paper-val its *_clean.wav are used).",
+)
 @click.option("--limit", type=int, default=300, show_default=True, help="Renders to read, from the manifest's start.")
 def tone(clean: Path, reference: Path, limit: int) -> None:
     """Compare the renders' long-term spectrum with real recordings: each band's share of the energy, in dB."""
@@ -129,11 +160,15 @@ def tone(clean: Path, reference: Path, limit: int) -> None:
     clips = read_manifest(clean / "manifest.csv")[:limit]
     real = sorted(reference.glob("*_clean.wav")) or sorted([*reference.glob("*.wav"), *reference.glob("*.flac")])
     if not real or not clips:
-        raise click.ClickException(f"nothing to compare: {len(clips)} renders in {clean}, {len(real)} files in {reference}")
+        raise click.ClickException(
+            f"nothing to compare: {len(clips)} renders in {clean}, {len(real)} files in {reference}"
+        )
     renders = file_shares([clean / c.file for c in clips])  # each render read once, then grouped
     groups = {"reference": file_shares(real), "renders": renders}
     for kind in sorted({c.arrangement for c in clips}):
         groups[f"renders: {kind}"] = renders[[c.arrangement == kind for c in clips]]
     click.echo(table(groups))
     deficit = float(np.mean(groups["reference"][:, -1]) - np.mean(groups["renders"][:, -1]))
-    click.echo(f"renders are {abs(deficit):.1f} dB {'darker' if deficit > 0 else 'brighter'} than the reference in 2–8 kHz")
+    click.echo(
+        f"renders are {abs(deficit):.1f} dB {'darker' if deficit > 0 else 'brighter'} than the reference in 2–8 kHz"
+    )

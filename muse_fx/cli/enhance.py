@@ -47,21 +47,28 @@ def musecoder_help() -> str:
         bundled = f"{measured['cpu']} on every device"
     else:
         bundled = ", ".join(f"{musecoder} on {device}" for device, musecoder in measured.items())
-    return (f"fast or diffusion.  [default: {bundled} for the bundled model; for a model file, fast on CPU and "
-            "diffusion on a GPU]")
+    return (
+        f"fast or diffusion.  [default: {bundled} for the bundled model; for a model file, fast on CPU and "
+        "diffusion on a GPU]"
+    )
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input only).")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Folder for the outputs.")
-@click.option("--suffix", default="_enhanced", show_default=True, help="Added to the name when writing beside the input.")
+@click.option(
+    "--suffix", default="_enhanced", show_default=True, help="Added to the name when writing beside the input."
+)
 @click.option("-r", "--recursive", is_flag=True, help="Look into sub-folders of folder inputs.")
 @click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
 @click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
 @click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
-@click.option("--strength", type=click.FloatRange(0, 1),
-              help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.  [default: 1]")
+@click.option(
+    "--strength",
+    type=click.FloatRange(0, 1),
+    help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.  [default: 1]",
+)
 @click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
 @click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
 @click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
@@ -76,18 +83,51 @@ def musecoder_help() -> str:
 @click.option("--server", help="URL of a `muse-fx serve` instance to run the enhancement on.")
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance locally instead.")
 @ray_option
-@click.option("--ray-workers", type=click.IntRange(min=1),
-              help="Ray workers, each loading the model once.  [default: as many as the cluster's GPUs (or CPUs) hold]")
-@click.option("--ray-gpus-per-worker", type=click.FloatRange(min=0),
-              help="GPUs per Ray worker; a fraction shares a GPU.  [default: 1 where the cluster has GPUs, else 0]")
-@click.option("--ray-cpus-per-worker", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="CPUs per Ray worker.")
-@click.option("--ray-ship", is_flag=True,
-              help="Send each file's bytes to the Ray workers and write the results here (no shared storage).")
+@click.option(
+    "--ray-workers",
+    type=click.IntRange(min=1),
+    help="Ray workers, each loading the model once.  [default: as many as the cluster's GPUs (or CPUs) hold]",
+)
+@click.option(
+    "--ray-gpus-per-worker",
+    type=click.FloatRange(min=0),
+    help="GPUs per Ray worker; a fraction shares a GPU.  [default: 1 where the cluster has GPUs, else 0]",
+)
+@click.option(
+    "--ray-cpus-per-worker",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="CPUs per Ray worker.",
+)
+@click.option(
+    "--ray-ship",
+    is_flag=True,
+    help="Send each file's bytes to the Ray workers and write the results here (no shared storage).",
+)
 @click.pass_context
-def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, subtype, overwrite, plot,
-            start, duration, progress_file, ray_address, ray_workers, ray_gpus_per_worker, ray_cpus_per_worker,
-            ray_ship, **settings):
+def enhance(
+    ctx,
+    inputs,
+    output,
+    output_dir,
+    suffix,
+    recursive,
+    preset,
+    fmt,
+    subtype,
+    overwrite,
+    plot,
+    start,
+    duration,
+    progress_file,
+    ray_address,
+    ray_workers,
+    ray_gpus_per_worker,
+    ray_cpus_per_worker,
+    ray_ship,
+    **settings,
+):
     """Enhance audio files (WAV, FLAC, AIFF, OGG, MP3) and the sound of phone recordings and videos (M4A, AAC,
     Opus, MP4, MOV, MKV, WebM…, written as FLAC): INPUT can be files, folders or quoted globs."""
     debug = ctx.obj.get("debug", False) if ctx.obj else False
@@ -115,8 +155,18 @@ def enhance(ctx, inputs, output, output_dir, suffix, recursive, preset, fmt, sub
         if ray_address is None:
             failures = _run(board, pairs, status, debug, **options)
         else:
-            pairs, failures = _run_on_ray(make_board, pairs, status, debug, ray_address, ray_workers,
-                                          ray_cpus_per_worker, ray_gpus_per_worker, ray_ship, **options)
+            pairs, failures = _run_on_ray(
+                make_board,
+                pairs,
+                status,
+                debug,
+                ray_address,
+                ray_workers,
+                ray_cpus_per_worker,
+                ray_gpus_per_worker,
+                ray_ship,
+                **options,
+            )
     _summarise(pairs, failures, skipped)
     if failures:
         status.write("error", 1.0, failures[0][1])
@@ -128,8 +178,10 @@ def _summarise(pairs: list[tuple[Path, Path]], failures: list[tuple[Path, str]],
     if len(pairs) == 1 and not skipped:
         return
     ok = len(pairs) - len(failures)
-    click.echo(f"\n{ok} of {len(pairs)} file(s) enhanced" + (f", {len(failures)} failed:" if failures else ""), err=True)
-    for source, message in failures:
+    click.echo(
+        f"\n{ok} of {len(pairs)} file(s) enhanced" + (f", {len(failures)} failed:" if failures else ""), err=True
+    )
+    for _, message in failures:
         click.echo(f"  ✗ {message}", err=True)
     if skipped:
         click.echo(f"skipped {len(skipped)} file(s) that are not audio muse-fx reads:", err=True)
@@ -150,6 +202,7 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
     failures = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
     for number, (source, destination) in enumerate(pairs):
+
         def report(fraction, number=number, name=source.name):
             status.write("running", (number + fraction) / len(pairs), f"enhancing {name}")
 
@@ -216,8 +269,13 @@ def print_outcome(outcome: Outcome, failures: list[tuple[Path, str]]) -> None:
     click.echo(f"✓ {outcome.source} → {outcome.destination} ({outcome.seconds:.1f} s)", err=True)
 
 
-def make_enhance_file(server: str | None = None, preset: str | None = None, fallback_local: bool = False,
-                      progress: Callable[[float, float], None] | None = None, **settings):
+def make_enhance_file(
+    server: str | None = None,
+    preset: str | None = None,
+    fallback_local: bool = False,
+    progress: Callable[[float, float], None] | None = None,
+    **settings,
+):
     """`(source, destination) -> None` for the DAW adapters: the same board and checks as `muse-fx enhance`.
 
     `settings` (strength, mix…) override the preset's; `progress(done, total)` counts seconds of each file.

@@ -36,17 +36,37 @@ def _pick(requested: list[str], known: list[str], kind: str) -> list[str]:
 @click.command("eval")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--model", default="default", show_default=True, help="Bundled model name or a .safetensors path.")
-@click.option("--systems", help=f"Comma-separated, from {', '.join(BUILTIN)} and the <id>_<system>.wav outputs in "
-              f"FOLDER ('paper' = the paper's mel2mel_diffwave). Default: {','.join(DEFAULT)} + all in FOLDER.")  # fmt: skip
+@click.option(
+    "--systems",
+    help=f"Comma-separated, from {', '.join(BUILTIN)} and the <id>_<system>.wav outputs in "
+    f"FOLDER ('paper' = the paper's mel2mel_diffwave). Default: {','.join(DEFAULT)} + all in FOLDER.",
+)
 @click.option("--metrics", default=",".join(METRICS), show_default=True, help="Comma-separated metric names.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="muse-fx-eval", show_default=True,
-              help="Folder for clips.csv, summary.md and spectrograms/.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="muse-fx-eval",
+    show_default=True,
+    help="Folder for clips.csv, summary.md and spectrograms/.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N clips (sorted by id).")
-@click.option("--only", "patterns", multiple=True,
-              help="Only clips whose id matches this glob (repeatable), e.g. '*-ensemble' '*-duet' for polyphony.")
+@click.option(
+    "--only",
+    "patterns",
+    multiple=True,
+    help="Only clips whose id matches this glob (repeatable), e.g. '*-ensemble' '*-duet' for polyphony.",
+)
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="Where muse_fx runs.")
-def evaluate(folder: Path, model: str, systems: str | None, metrics: str, out: Path, limit: int | None,
-             patterns: tuple[str, ...], device: str) -> None:  # fmt: skip
+def evaluate(
+    folder: Path,
+    model: str,
+    systems: str | None,
+    metrics: str,
+    out: Path,
+    limit: int | None,
+    patterns: tuple[str, ...],
+    device: str,
+) -> None:
     """Evaluate on FOLDER's <id>_aug.wav (degraded) / <id>_clean.wav (reference) pairs.
 
     Each pair is trimmed to a common length and scaled to unit L2 norm before scoring, as in the paper.
@@ -72,4 +92,3 @@ def evaluate(folder: Path, model: str, systems: str | None, metrics: str, out: P
         table = run(clips, runnable, chosen, out, step)
     click.echo(table)
     click.echo(f"wrote {out / 'clips.csv'}, {out / 'summary.md'} and {out / 'spectrograms'}/")
-

@@ -58,7 +58,7 @@ def plan_outputs(
             destination = source.with_name(source.stem + suffix + (extension or output_extension(source)))
         pairs.append((source, destination))
     targets = [d.resolve() for _, d in pairs]
-    for (source, destination), target in zip(pairs, targets):
+    for (_, destination), target in zip(pairs, targets):
         if targets.count(target) > 1:
             raise click.UsageError(f"two inputs would both be written to {destination}; rename one of them")
     return pairs

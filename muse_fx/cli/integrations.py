@@ -14,8 +14,11 @@ def integrations():
 
 @integrations.command()
 @click.argument("target", type=click.Choice(["reaper"]))
-@click.option("--resource-dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Reaper's resource folder (Options > Show REAPER resource path). [default: the usual place]")
+@click.option(
+    "--resource-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Reaper's resource folder (Options > Show REAPER resource path). [default: the usual place]",
+)
 def install(target, resource_dir):
     """Copy the scripts into TARGET and register its actions (run with Reaper closed; safe to repeat)."""
     from ..integrations.reaper import install_reaper
@@ -23,5 +26,7 @@ def install(target, resource_dir):
     written = install_reaper(resource_dir)
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo('Start Reaper: the Action list now has "muse_fx: Enhance selected items" and '
-               '"muse_fx: Enhance time selection on selected tracks".')
+    click.echo(
+        'Start Reaper: the Action list now has "muse_fx: Enhance selected items" and '
+        '"muse_fx: Enhance time selection on selected tracks".'
+    )

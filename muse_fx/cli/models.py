@@ -33,7 +33,8 @@ def info(name):
     config = entry.config
     click.echo(f"{'mel2mel':<12} ngf {config.mel2mel.ngf}, {config.mel2mel.n_blocks} residual blocks")
     m = config.musecoder
-    click.echo(f"{'musecoder':<12} {m.residual_channels} channels × {m.residual_layers} layers, dilation cycle {m.dilation_cycle}")
+    layers = f"{m.residual_channels} channels × {m.residual_layers} layers"
+    click.echo(f"{'musecoder':<12} {layers}, dilation cycle {m.dilation_cycle}")
     card = entry.path.with_name(entry.card) if entry.card else None
     if card and card.is_file():
         click.echo(f"\n{card.read_text()}")

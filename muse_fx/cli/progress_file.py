@@ -32,6 +32,10 @@ class ProgressFile:
         except OSError as error:
             if not self.warned:
                 reason = error.strerror or error
-                click.secho(f"! {printable(str(self.path))}: progress file could not be written ({reason}); "
-                            "carrying on without it", err=True, fg="yellow")
+                click.secho(
+                    f"! {printable(str(self.path))}: progress file could not be written ({reason}); "
+                    "carrying on without it",
+                    err=True,
+                    fg="yellow",
+                )
             self.warned = True

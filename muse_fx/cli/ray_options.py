@@ -11,12 +11,17 @@ def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> s
     try:
         return None if value is None else check_address(value)
     except ValueError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param)
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 ray_option = click.option(
-    "--ray", "ray_address", is_flag=False, flag_value=DEFAULT, default=None, callback=_address,
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value=DEFAULT,
+    default=None,
+    callback=_address,
     metavar="[local|auto|ADDRESS]",
     help="Run on Ray (pip install muse-fx[ray]): local starts a private cluster here, auto joins $RAY_ADDRESS or "
-         "the one on this machine, ray://HOST:10001 or HOST:PORT joins that one (docs/scale-out.md).",
+    "the one on this machine, ray://HOST:10001 or HOST:PORT joins that one (docs/scale-out.md).",
 )

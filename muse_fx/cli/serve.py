@@ -15,40 +15,95 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
 @click.command("serve")
-@click.option("--model", "models", multiple=True, default=("default",), show_default=True,
-              help="Bundled model name or .safetensors path; repeat to serve several (the first is the default).")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    default=("default",),
+    show_default=True,
+    help="Bundled model name or .safetensors path; repeat to serve several (the first is the default).",
+)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Any address but loopback needs a token.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="File holding the bearer token [default: $MUSE_FX_TOKEN].")  # fmt: skip
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the bearer token [default: $MUSE_FX_TOKEN].",
+)
 @click.option("--max-upload-mb", default=200.0, show_default=True, type=POSITIVE, help="Largest upload, MiB.")
 @click.option("--max-seconds", default=900.0, show_default=True, type=POSITIVE, help="Longest audio per request.")
-@click.option("--max-audio-mb", default=512.0, show_default=True, type=POSITIVE,
-              help="Largest audio per request once decoded to float32, MiB (bounds memory).")  # fmt: skip
-@click.option("--max-requests", default=8, show_default=True, type=click.IntRange(min=1),
-              help="Requests in flight at once; the next gets 503 with Retry-After.")  # fmt: skip
+@click.option(
+    "--max-audio-mb",
+    default=512.0,
+    show_default=True,
+    type=POSITIVE,
+    help="Largest audio per request once decoded to float32, MiB (bounds memory).",
+)
+@click.option(
+    "--max-requests",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Requests in flight at once; the next gets 503 with Retry-After.",
+)
 @click.option("--timeout", default=600.0, show_default=True, type=POSITIVE, help="Seconds per request, upload too.")
-@click.option("--max-connections", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Open connections at once (fewer if `ulimit -n` is lower); the oldest idle ones make room.")
-@click.option("--idle-timeout", default=5.0, show_default=True, type=POSITIVE,
-              help="Seconds a connection may stay open with no request in progress.")
+@click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Open connections at once (fewer if `ulimit -n` is lower); the oldest idle ones make room.",
+)
+@click.option(
+    "--idle-timeout",
+    default=5.0,
+    show_default=True,
+    type=POSITIVE,
+    help="Seconds a connection may stay open with no request in progress.",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Chunks per forward pass [32 on CUDA, else 8].")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this key…")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="…and this certificate.")
 @ray_option
-@click.option("--replicas", default=1, show_default=True, type=click.IntRange(min=1),
-              help="With --ray: replicas, each loading the models once.")
-@click.option("--max-replicas", type=click.IntRange(min=1),
-              help="With --ray: autoscale from --replicas up to this many.")
-@click.option("--gpus-per-replica", type=click.FloatRange(min=0),
-              help="With --ray: GPUs per replica, a fraction shares one.  [default: 1 where the cluster has GPUs]")
+@click.option(
+    "--replicas",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="With --ray: replicas, each loading the models once.",
+)
+@click.option(
+    "--max-replicas", type=click.IntRange(min=1), help="With --ray: autoscale from --replicas up to this many."
+)
+@click.option(
+    "--gpus-per-replica",
+    type=click.FloatRange(min=0),
+    help="With --ray: GPUs per replica, a fraction shares one.  [default: 1 where the cluster has GPUs]",
+)
 @click.option("--cpus-per-replica", default=1.0, show_default=True, type=POSITIVE, help="With --ray: CPUs per replica.")
-def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file: Path | None, max_upload_mb: float,
-          max_seconds: float, max_audio_mb: float, max_requests: int, timeout: float, max_connections: int,
-          idle_timeout: float, batch_size: int | None, ssl_keyfile: str | None,
-          ssl_certfile: str | None, ray_address: str | None, replicas: int, max_replicas: int | None,
-          gpus_per_replica: float | None, cpus_per_replica: float) -> None:  # fmt: skip
+def serve(
+    models: tuple[str, ...],
+    device: str,
+    host: str,
+    port: int,
+    token_file: Path | None,
+    max_upload_mb: float,
+    max_seconds: float,
+    max_audio_mb: float,
+    max_requests: int,
+    timeout: float,
+    max_connections: int,
+    idle_timeout: float,
+    batch_size: int | None,
+    ssl_keyfile: str | None,
+    ssl_certfile: str | None,
+    ray_address: str | None,
+    replicas: int,
+    max_replicas: int | None,
+    gpus_per_replica: float | None,
+    cpus_per_replica: float,
+) -> None:
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
     try:
         import uvicorn
@@ -59,7 +114,9 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         from ..server.runner import uvicorn_settings
         from ..server.tokens import is_loopback, require_token_off_loopback, resolve_token
     except ImportError as error:
-        raise click.ClickException(f"{error.name or error} is missing; install the server: pip install muse-fx[server]")
+        raise click.ClickException(
+            f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
+        ) from None
     if bool(ssl_keyfile) != bool(ssl_certfile):
         raise click.UsageError("--ssl-keyfile and --ssl-certfile go together")
     if ray_address is None and (replicas != 1 or max_replicas or gpus_per_replica is not None or cpus_per_replica != 1):
@@ -68,14 +125,24 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         token = resolve_token(token_file)
         require_token_off_loopback(host, token)
     except MuseFxError as error:
-        raise click.ClickException(str(error))
-    limits = ServerConfig(token=token, max_upload_mb=max_upload_mb, max_seconds=max_seconds, max_audio_mb=max_audio_mb,
-                          max_requests=max_requests, request_timeout=timeout, max_connections=max_connections,
-                          idle_timeout=idle_timeout)  # fmt: skip
+        raise click.ClickException(str(error)) from None
+    limits = ServerConfig(
+        token=token,
+        max_upload_mb=max_upload_mb,
+        max_seconds=max_seconds,
+        max_audio_mb=max_audio_mb,
+        max_requests=max_requests,
+        request_timeout=timeout,
+        max_connections=max_connections,
+        idle_timeout=idle_timeout,
+    )
     guarded = " (token required)" if token else ""
     if not is_loopback(host) and not ssl_certfile:
-        click.echo("muse-fx: warning: plain HTTP off loopback sends the token and the audio in the clear; use "
-                   "--ssl-certfile/--ssl-keyfile, a TLS proxy or an SSH tunnel (docs/server.md)", err=True)  # fmt: skip
+        click.echo(
+            "muse-fx: warning: plain HTTP off loopback sends the token and the audio in the clear; use "
+            "--ssl-certfile/--ssl-keyfile, a TLS proxy or an SSH tunnel (docs/server.md)",
+            err=True,
+        )
     if ray_address is not None:
         ssl = {"ssl_keyfile": ssl_keyfile, "ssl_certfile": ssl_certfile} if ssl_certfile else None
         scaling = dict(replicas=replicas, max_replicas=max_replicas, cpus=cpus_per_replica, gpus=gpus_per_replica)
@@ -85,17 +152,34 @@ def serve(models: tuple[str, ...], device: str, host: str, port: int, token_file
         torch_device = resolve_device(device)
         served = load_models(models, torch_device)
     except MuseFxError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     config = replace(limits, max_batch=batch_size or default_batch(torch_device))
     scheme = "https" if ssl_certfile else "http"
     click.echo(f"muse-fx: serving {', '.join(served)} on {torch_device} at {scheme}://{host}:{port}{guarded}")
     app = create_app(served, torch_device, config)
-    uvicorn.run(app, host=host, port=port, ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile, log_level="info",
-                **uvicorn_settings(app))
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_keyfile=ssl_keyfile,
+        ssl_certfile=ssl_certfile,
+        log_level="info",
+        **uvicorn_settings(app),
+    )
 
 
-def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, batch_size: int | None, host: str,
-                  port: int, ssl: dict | None, scaling: dict, guarded: str) -> None:
+def _serve_on_ray(
+    address: str,
+    models: tuple[str, ...],
+    device: str,
+    limits,
+    batch_size: int | None,
+    host: str,
+    port: int,
+    ssl: dict | None,
+    scaling: dict,
+    guarded: str,
+) -> None:
     """The same app on Ray Serve replicas, until Ctrl-C (docs/scale-out.md)."""
     from ..registry import get_entry
     from ..scale.cluster import connected
@@ -104,7 +188,7 @@ def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, ba
         for name in (spec for spec in models if not spec.endswith(".safetensors")):
             get_entry(name)
     except MuseFxError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     with connected(address) as ray:
         from ..scale.serve import application, deploy, serve_until_interrupted
 
@@ -115,7 +199,7 @@ def _serve_on_ray(address: str, models: tuple[str, ...], device: str, limits, ba
             url = deploy(app, host, port, ssl, idle_timeout=limits.idle_timeout)
         except (RuntimeError, ray.exceptions.RayError) as error:
             cause = [line for line in str(error).splitlines() if line.strip()][-1]
-            raise click.ClickException(f"the Ray Serve application did not start: {cause}")
+            raise click.ClickException(f"the Ray Serve application did not start: {cause}") from None
         least, most = scaling["replicas"], scaling["max_replicas"]
         count = f"{least}–{most}" if most and most > least else least
         click.echo(f"muse-fx: serving {', '.join(models)} on Ray Serve ({count} replica(s)) at {url}{guarded}")

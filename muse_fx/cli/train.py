@@ -33,20 +33,42 @@ def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | 
 
 def _mode_command(mode: str, help_text: str) -> None:
     @train.command(name=mode, help=help_text)
-    @click.option("--config", "config", default="cpu_small", show_default=True,
-                  help="TOML file, or the name of one in muse_fx/training/configs/.")  # fmt: skip
-    @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar="MUSE_FX_DATA",
-                  help="Folder the config's relative data paths live in (made by `muse-fx data …`) "
-                  "[env: MUSE_FX_DATA].")  # fmt: skip
-    @click.option("--run-dir", type=click.Path(path_type=Path), required=True,
-                  help="Checkpoints, losses.csv/png and validation audio go here; an existing run resumes.")  # fmt: skip
-    @click.option("--init", type=click.Path(exists=True, path_type=Path),
-                  help="Start a new run from this checkpoint's weights (e.g. the musecoder after mel2mel).")  # fmt: skip
+    @click.option(
+        "--config",
+        "config",
+        default="cpu_small",
+        show_default=True,
+        help="TOML file, or the name of one in muse_fx/training/configs/.",
+    )
+    @click.option(
+        "--data",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        envvar="MUSE_FX_DATA",
+        help="Folder the config's relative data paths live in (made by `muse-fx data …`) [env: MUSE_FX_DATA].",
+    )
+    @click.option(
+        "--run-dir",
+        type=click.Path(path_type=Path),
+        required=True,
+        help="Checkpoints, losses.csv/png and validation audio go here; an existing run resumes.",
+    )
+    @click.option(
+        "--init",
+        type=click.Path(exists=True, path_type=Path),
+        help="Start a new run from this checkpoint's weights (e.g. the musecoder after mel2mel).",
+    )
     @click.option("--steps", type=int, help="Override [train] steps.")
     @click.option("--lr", type=float, help="Override [train] lr (also when resuming, e.g. to decay it).")
     @click.option("--device", help="Override [train] device (auto, cpu, cuda, mps).")
-    def command(config: str, data: Path | None, run_dir: Path, init: Path | None, steps: int | None,
-                lr: float | None, device: str | None) -> None:  # fmt: skip
+    def command(
+        config: str,
+        data: Path | None,
+        run_dir: Path,
+        init: Path | None,
+        steps: int | None,
+        lr: float | None,
+        device: str | None,
+    ) -> None:
         _run(mode, config, data, run_dir, init, {"steps": steps, "lr": lr, "device": device})
 
 
@@ -76,13 +98,27 @@ def average(out: Path, checkpoints: tuple[Path, ...]) -> None:
 @click.option("--recipe", default="", help="How it was trained (default: the config and steps).")
 @click.option("--hardware", default="", help="What it was trained on.")
 @click.option("--card", default="", help="Model card file name, next to the weights.")
-@click.option("--musecoder", "musecoder_from", type=click.Path(exists=True, path_type=Path),
-              help="Take the musecoder from this checkpoint (a `train musecoder` run of the same config).")  # fmt: skip
+@click.option(
+    "--musecoder",
+    "musecoder_from",
+    type=click.Path(exists=True, path_type=Path),
+    help="Take the musecoder from this checkpoint (a `train musecoder` run of the same config).",
+)
 @click.option("--default/--no-default", "make_default", default=False, help="Make it the registry default.")
 @click.option("--registry/--no-registry", "write_registry", default=True, help="Append the entry to registry.toml.")
-def export(checkpoint: Path, name: str, version: str, fp16: bool, out_dir: Path | None, recipe: str,
-           hardware: str, card: str, musecoder_from: Path | None, make_default: bool,
-           write_registry: bool) -> None:  # fmt: skip
+def export(
+    checkpoint: Path,
+    name: str,
+    version: str,
+    fp16: bool,
+    out_dir: Path | None,
+    recipe: str,
+    hardware: str,
+    card: str,
+    musecoder_from: Path | None,
+    make_default: bool,
+    write_registry: bool,
+) -> None:
     """Write CHECKPOINT's log-mel + mel2mel + musecoder as safetensors and print its registry entry."""
     from muse_fx.registry import MODELS_DIR
     from muse_fx.training.export import add_to_registry, entry_toml, export_checkpoint
@@ -94,5 +130,7 @@ def export(checkpoint: Path, name: str, version: str, fp16: bool, out_dir: Path 
         written = add_to_registry(folder / "registry.toml", entry, make_default)
         click.echo(f"registered {name} {version} in {folder / 'registry.toml'}")
         if "default_musecoder" in written:
-            click.echo(f"kept the previous {name} entry's default_musecoder {written['default_musecoder']}; "
-                       "edit registry.toml if these weights measure differently")  # fmt: skip
+            click.echo(
+                f"kept the previous {name} entry's default_musecoder {written['default_musecoder']}; "
+                "edit registry.toml if these weights measure differently"
+            )

@@ -34,8 +34,10 @@ def find_clips(folder: str | Path) -> list[Clip]:
     ids = sorted(s[: -len(DEGRADED) - 1] for s in stems if s.endswith("_" + DEGRADED))
     missing = [i for i in ids if f"{i}_{CLEAN}" not in stems]
     if missing:
-        raise FileNotFoundError(f"{folder}: no clean reference for {', '.join(f'{i}_{DEGRADED}.wav' for i in missing)}"
-                                f" — each needs its <id>_{CLEAN}.wav")  # fmt: skip
+        raise FileNotFoundError(
+            f"{folder}: no clean reference for {', '.join(f'{i}_{DEGRADED}.wav' for i in missing)}"
+            f" — each needs its <id>_{CLEAN}.wav"
+        )
     systems: dict[str, dict[str, Path]] = {i: {} for i in ids}
     for stem, path in stems.items():
         owners = [i for i in ids if stem.startswith(i + "_")]

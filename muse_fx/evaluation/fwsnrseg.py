@@ -10,14 +10,64 @@ from __future__ import annotations
 import numpy as np
 
 # The 25 critical bands of Loizou's MATLAB code (Hz): 70 Hz wide up to 540 Hz, then ~10% wider per band.
-CENTRES_HZ = np.array([
-    50.0, 120.0, 190.0, 260.0, 330.0, 400.0, 470.0, 540.0, 617.372, 703.378, 798.717, 904.128, 1020.38, 1148.30,
-    1288.72, 1442.54, 1610.70, 1794.16, 1993.93, 2211.08, 2446.71, 2701.97, 2978.04, 3276.17, 3597.63,
-])  # fmt: skip
-WIDTHS_HZ = np.array([
-    70.0, 70.0, 70.0, 70.0, 70.0, 70.0, 70.0, 77.3724, 86.0056, 95.3398, 105.411, 116.256, 127.914, 140.423,
-    153.823, 168.154, 183.457, 199.776, 217.153, 235.631, 255.255, 276.072, 298.126, 321.465, 346.136,
-])  # fmt: skip
+CENTRES_HZ = np.array(
+    [
+        50.0,
+        120.0,
+        190.0,
+        260.0,
+        330.0,
+        400.0,
+        470.0,
+        540.0,
+        617.372,
+        703.378,
+        798.717,
+        904.128,
+        1020.38,
+        1148.30,
+        1288.72,
+        1442.54,
+        1610.70,
+        1794.16,
+        1993.93,
+        2211.08,
+        2446.71,
+        2701.97,
+        2978.04,
+        3276.17,
+        3597.63,
+    ]
+)
+WIDTHS_HZ = np.array(
+    [
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        77.3724,
+        86.0056,
+        95.3398,
+        105.411,
+        116.256,
+        127.914,
+        140.423,
+        153.823,
+        168.154,
+        183.457,
+        199.776,
+        217.153,
+        235.631,
+        255.255,
+        276.072,
+        298.126,
+        321.465,
+        346.136,
+    ]
+)
 GAMMA = 0.2  # band weight = clean band energy ** GAMMA
 SNR_RANGE_DB = (-10.0, 35.0)
 EPS = np.finfo(np.float64).eps
@@ -41,8 +91,9 @@ def _frame_spectra(signal: np.ndarray, length: int, hop: int, n_fft: int) -> np.
     return spectra / spectra.sum(axis=0)
 
 
-def fwsnrseg(clean: np.ndarray, processed: np.ndarray, sample_rate: int,
-             frame_seconds: float = 0.03, overlap: float = 0.75) -> float:  # fmt: skip
+def fwsnrseg(
+    clean: np.ndarray, processed: np.ndarray, sample_rate: int, frame_seconds: float = 0.03, overlap: float = 0.75
+) -> float:
     """fwSNRseg in dB (higher is better), clamped per frame to −10…35 dB. Inputs: (samples,), same length."""
     if clean.shape != processed.shape or clean.ndim != 1:
         raise ValueError(f"fwSNRseg needs two 1-D signals of equal length, got {clean.shape} and {processed.shape}")

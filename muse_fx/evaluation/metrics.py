@@ -25,8 +25,13 @@ class Metric:
 
 
 def _band(low: int, high: int) -> Metric:
-    return Metric(f"lsd_{low // 1000}_{high // 1000}k", f"LSD {low // 1000}–{high // 1000} kHz (dB)", False,
-                  lambda c, p, sr: fullband.band_lsd(c, p, sr, (low, high)), full_band=True)  # fmt: skip
+    return Metric(
+        f"lsd_{low // 1000}_{high // 1000}k",
+        f"LSD {low // 1000}–{high // 1000} kHz (dB)",
+        False,
+        lambda c, p, sr: fullband.band_lsd(c, p, sr, (low, high)),
+        full_band=True,
+    )
 
 
 METRICS = {

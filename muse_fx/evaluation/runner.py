@@ -36,7 +36,9 @@ def evaluate_clip(
             step(name)
             continue
         signals[name] = to_metric_rate(output, rate)
-        scores = score_pair(signals["clean"], signals[name], METRIC_RATE, paper) | score_pair(clean, output, rate, full_band)
+        scores = score_pair(signals["clean"], signals[name], METRIC_RATE, paper) | score_pair(
+            clean, output, rate, full_band
+        )
         rows.append({"clip": clip.id, "system": name} | scores)
         step(name)
     return signals, rows

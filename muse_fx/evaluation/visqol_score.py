@@ -40,5 +40,7 @@ def visqol(clean: np.ndarray, processed: np.ndarray, sample_rate: int) -> float:
     from scipy.signal import resample_poly
 
     g = gcd(VISQOL_RATE, sample_rate)
-    up = [resample_poly(np.asarray(s, dtype=np.float64), VISQOL_RATE // g, sample_rate // g) for s in (clean, processed)]
+    up = [
+        resample_poly(np.asarray(s, dtype=np.float64), VISQOL_RATE // g, sample_rate // g) for s in (clean, processed)
+    ]
     return float(_api().measure_from_arrays(up[0], up[1], VISQOL_RATE).moslqo)

@@ -70,8 +70,11 @@ def enhance_selection(pipe: AudacityPipe, enhance_file: EnhanceFile, workdir: Pa
     selection = read_selection(pipe)
     try:
         with _float_wav_export(pipe), tempfile.TemporaryDirectory(dir=workdir) as tmp:
-            added = [_enhance_track(pipe, track, Path(tmp), enhance_file) for track in selection.tracks
-                     if track.kind == "wave"]
+            added = [
+                _enhance_track(pipe, track, Path(tmp), enhance_file)
+                for track in selection.tracks
+                if track.kind == "wave"
+            ]
     finally:
         _restore_selection(pipe, selection)
     if not any(added):

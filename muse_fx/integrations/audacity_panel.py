@@ -30,7 +30,7 @@ POLL_MS = 100
 IDLE_CHECK_MS = 3000
 CANCELLED = {
     enhance_task: "Cancelled. Tracks finished before stay in Audacity (Edit > Undo takes them away); nothing "
-                  "else was changed.",
+    "else was changed.",
     audition_task: "Cancelled: no audition page was written.",
 }
 
@@ -63,22 +63,33 @@ class Panel:
         frame = ttk.Frame(self.root, padding=8)
         frame.grid(sticky="nsew")
         ttk.Label(frame, text="Preset").grid(row=0, column=0, sticky="w")
-        self.presets = ttk.Combobox(frame, textvariable=self.preset, state="readonly", width=24,
-                                    values=[DEFAULT_PRESET, *sorted(available())])
+        self.presets = ttk.Combobox(
+            frame, textvariable=self.preset, state="readonly", width=24, values=[DEFAULT_PRESET, *sorted(available())]
+        )
         self.presets.grid(row=0, column=1, columnspan=2, sticky="ew", pady=2)
         self.presets.bind("<<ComboboxSelected>>", self._preset_chosen)
         self.sliders = []
         for row, (label, variable) in enumerate((("Strength", self.strength), ("Mix", self.mix)), start=1):
             ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w")
-            slider = tk.Scale(frame, variable=variable, from_=0.0, to=1.0, resolution=0.01, bigincrement=0.1,
-                              orient="horizontal", length=220, takefocus=True)
+            slider = tk.Scale(
+                frame,
+                variable=variable,
+                from_=0.0,
+                to=1.0,
+                resolution=0.01,
+                bigincrement=0.1,
+                orient="horizontal",
+                length=220,
+                takefocus=True,
+            )
             slider.grid(row=row, column=1, columnspan=2, sticky="ew")
             self.sliders.append(slider)
         ttk.Label(frame, text="Server").grid(row=3, column=0, sticky="w")
         self.server_entry = ttk.Entry(frame, textvariable=self.server, width=26)
         self.server_entry.grid(row=3, column=1, columnspan=2, sticky="ew", pady=2)
         ttk.Label(frame, text="empty: enhance on this computer", foreground="gray").grid(
-            row=4, column=1, columnspan=2, sticky="w")
+            row=4, column=1, columnspan=2, sticky="w"
+        )
         self.enhance_button = ttk.Button(frame, text="Enhance selection", command=lambda: self.start(enhance_task))
         self.audition_button = ttk.Button(frame, text="Audition selection", command=lambda: self.start(audition_task))
         self.cancel_button = ttk.Button(frame, text="Cancel", command=self.cancel, state="disabled")
@@ -87,12 +98,17 @@ class Panel:
         self.progress = ttk.Progressbar(frame, maximum=1.0, length=330)
         self.progress.grid(row=6, column=0, columnspan=3, sticky="ew")
         ttk.Label(frame, textvariable=self.status, wraplength=330, justify="left").grid(
-            row=7, column=0, columnspan=3, sticky="w", pady=(4, 0))
+            row=7, column=0, columnspan=3, sticky="w", pady=(4, 0)
+        )
 
     def settings(self) -> PanelSettings:
         preset = self.preset.get()
-        return PanelSettings(preset="" if preset == DEFAULT_PRESET else preset, strength=round(self.strength.get(), 2),
-                             mix=round(self.mix.get(), 2), server=self.server.get().strip())
+        return PanelSettings(
+            preset="" if preset == DEFAULT_PRESET else preset,
+            strength=round(self.strength.get(), 2),
+            mix=round(self.mix.get(), 2),
+            server=self.server.get().strip(),
+        )
 
     def _preset_chosen(self, event=None) -> None:
         """The sliders start where the preset puts them, so running it unchanged is running the preset."""
@@ -118,8 +134,12 @@ class Panel:
     def _work(self, task: Callable, settings: PanelSettings) -> None:
         """Worker thread: never touches Tk, only the queue."""
         try:
-            result = task(settings, lambda fraction, what: self.events.put(("progress", fraction, what)),
-                          self.cancelled, self.engine)
+            result = task(
+                settings,
+                lambda fraction, what: self.events.put(("progress", fraction, what)),
+                self.cancelled,
+                self.engine,
+            )
             self.events.put(("done", task, result))
         except Cancelled:
             self.events.put(("ended", CANCELLED[task]))
@@ -211,8 +231,9 @@ def run_panel(engine: dict | None = None) -> int:
     try:
         root = tk.Tk()
     except tk.TclError as error:
-        raise MuseFxError(f"cannot open the panel's window ({error}): run it on the desktop where Audacity "
-                          "runs") from None
+        raise MuseFxError(
+            f"cannot open the panel's window ({error}): run it on the desktop where Audacity runs"
+        ) from None
     panel = Panel(root, settings_path(), engine)
     stopped_by = []
 

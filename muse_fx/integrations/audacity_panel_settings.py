@@ -33,8 +33,10 @@ class PanelSettings:
             except ValueError as error:
                 return f"{str(error)[0].upper()}{str(error)[1:]}."
         if self.server and not self.server.startswith(URL_SCHEMES):
-            return (f"The server must be a URL like http://studio-pc:8765, not {self.server!r}; leave it empty "
-                    "to enhance on this computer.")
+            return (
+                f"The server must be a URL like http://studio-pc:8765, not {self.server!r}; leave it empty "
+                "to enhance on this computer."
+            )
         if self.preset and self.preset not in available():
             return f"There is no preset {self.preset!r} any more; choose another one."
         return None

@@ -147,7 +147,7 @@ class AudacityPipe:
         while not (line := self._next_line(text, deadline)).startswith(_FINISHED):
             body.append(line)
         self._next_line(text, deadline)  # the empty line that closes every reply
-        return line[len(_FINISHED):].strip(), "\n".join(body).strip()
+        return line[len(_FINISHED) :].strip(), "\n".join(body).strip()
 
     def _next_line(self, text: str, deadline: float) -> str:
         while True:

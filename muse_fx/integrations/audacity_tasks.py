@@ -40,8 +40,9 @@ class Cancelled(Exception):
     """The user pressed Cancel."""
 
 
-def enhance_task(settings: PanelSettings, progress: Progress, cancel: threading.Event, engine: dict,
-                 timeout: float = 30.0) -> str:
+def enhance_task(
+    settings: PanelSettings, progress: Progress, cancel: threading.Event, engine: dict, timeout: float = 30.0
+) -> str:
     """Enhance the selection into new tracks, as `muse-fx audacity enhance-selection` does; returns what was done.
 
     The model loads only once the selection has been read, so a missing selection is reported at once."""
@@ -59,8 +60,14 @@ def enhance_task(settings: PanelSettings, progress: Progress, cancel: threading.
         tracks.append(source)
         if adapter is None:
             progress(None, "Loading the model…" if not settings.server else f"Connecting to {settings.server}…")
-            adapter = make_enhance_file(server=settings.server or None, preset=settings.preset or None,
-                                        progress=step, strength=settings.strength, mix=settings.mix, **engine)
+            adapter = make_enhance_file(
+                server=settings.server or None,
+                preset=settings.preset or None,
+                progress=step,
+                strength=settings.strength,
+                mix=settings.mix,
+                **engine,
+            )
         step(0.0, 0.0)
         adapter(source, destination)
 
@@ -70,8 +77,14 @@ def enhance_task(settings: PanelSettings, progress: Progress, cancel: threading.
     return f"Added {', '.join(repr(name) for name in added)}: solo it and the original in turn to compare."
 
 
-def audition_task(settings: PanelSettings, progress: Progress, cancel: threading.Event, engine: dict,
-                  timeout: float = 30.0, folder: Path | None = None) -> Path:
+def audition_task(
+    settings: PanelSettings,
+    progress: Progress,
+    cancel: threading.Event,
+    engine: dict,
+    timeout: float = 30.0,
+    folder: Path | None = None,
+) -> Path:
     """Write an audition page for the selection (the first selected track): the panel's preset and mix at
     strength 0.5, 1 and the panel's own. Returns the page; each audition replaces the previous one."""
     from ..audition.page import write_audition

@@ -163,8 +163,10 @@ class Pool:
             problem = self.ray.get(ready)
         except self.ray.exceptions.RayError as error:
             cause = [line for line in str(error).splitlines() if line.strip()][-1]
-            raise ClusterError(f"a Ray worker could not start: {cause} (every node needs the same muse-fx, torch "
-                               "and Ray; docs/scale-out.md)") from None
+            raise ClusterError(
+                f"a Ray worker could not start: {cause} (every node needs the same muse-fx, torch "
+                "and Ray; docs/scale-out.md)"
+            ) from None
         if problem:
             raise MuseFxError(problem)
         return actor
@@ -179,8 +181,9 @@ class Pool:
         return [job for _, job in in_flight.values()]
 
 
-def enhance_on_ray(make_board: Callable, pairs: list[tuple[Path, Path]], batch: RayBatch, status, debug: bool,
-                   **options) -> list[tuple[Path, str]]:
+def enhance_on_ray(
+    make_board: Callable, pairs: list[tuple[Path, Path]], batch: RayBatch, status, debug: bool, **options
+) -> list[tuple[Path, str]]:
     """Enhance `pairs` on the cluster; prints what local runs print and returns the failures (source, message).
 
     `make_board()` builds the board on each worker; `options` are `enhance_file`'s (fmt, subtype, overwrite…).
@@ -209,15 +212,17 @@ def enhance_on_ray(make_board: Callable, pairs: list[tuple[Path, Path]], batch: 
     return failures
 
 
-def start_workers(ray: ModuleType, make_board: Callable, batch: RayBatch, options: dict, debug: bool,
-                  files: int) -> list:
+def start_workers(
+    ray: ModuleType, make_board: Callable, batch: RayBatch, options: dict, debug: bool, files: int
+) -> list:
     """The actors: one GPU each (or `gpus_per_worker`) where the cluster has GPUs, else `cpus_per_worker` CPUs."""
     resources = ray.cluster_resources()
     gpus = batch.gpus_per_worker if batch.gpus_per_worker is not None else float(resources.get("GPU", 0) > 0)
     fits = resources.get("GPU", 0) // gpus if gpus else resources.get("CPU", 1) // batch.cpus_per_worker
     count = max(1, min(batch.workers or int(fits), files))
-    remote = ray.remote(Worker).options(num_cpus=batch.cpus_per_worker, num_gpus=gpus, max_restarts=-1,
-                                        max_task_retries=RETRIES)
+    remote = ray.remote(Worker).options(
+        num_cpus=batch.cpus_per_worker, num_gpus=gpus, max_restarts=-1, max_task_retries=RETRIES
+    )
     run = uuid.uuid4().hex[:12]
     return [remote.remote(make_board, options, debug, f"muse-fx-ray-{run}-{index}") for index in range(count)]
 
@@ -247,9 +252,14 @@ def _settle(job: Job, answer, shipped: bool, overwrite: bool) -> Outcome:
     if not isinstance(answer, tuple):
         if not shipped:
             remove_debris(job.folder / job.destination)
-        return Outcome(job.source, job.destination, error=(
-            f"{job.source}: the Ray worker enhancing it failed {RETRIES + 1} times ({type(answer).__name__}); "
-            "nothing was written — the Ray logs say why, and enhancing this file without --ray shows the error"))
+        return Outcome(
+            job.source,
+            job.destination,
+            error=(
+                f"{job.source}: the Ray worker enhancing it failed {RETRIES + 1} times ({type(answer).__name__}); "
+                "nothing was written — the Ray logs say why, and enhancing this file without --ray shows the error"
+            ),
+        )
     outcome, files = answer
     try:
         for name, data in files.items():

@@ -87,16 +87,33 @@ class Replica:
         return self._app
 
 
-def application(models: Sequence[str], device: str, config: ServerConfig, batch_size: int | None = None, *,
-                replicas: int = 1, max_replicas: int | None = None, cpus: float = 1.0, gpus: float = 0.0):
+def application(
+    models: Sequence[str],
+    device: str,
+    config: ServerConfig,
+    batch_size: int | None = None,
+    *,
+    replicas: int = 1,
+    max_replicas: int | None = None,
+    cpus: float = 1.0,
+    gpus: float = 0.0,
+):
     """The Serve application: `replicas` of them, or between `replicas` and `max_replicas` with autoscaling.
 
     Serve routes a request only to a replica with a free slot (`max_requests`); beyond that it queues as many
     again, then answers 503 like a full embedded server.
     """
-    scaling = ({"num_replicas": replicas} if not max_replicas or max_replicas <= replicas else
-               {"autoscaling_config": {"min_replicas": replicas, "max_replicas": max_replicas,
-                                       "target_ongoing_requests": max(1, config.max_requests // 2)}})
+    scaling = (
+        {"num_replicas": replicas}
+        if not max_replicas or max_replicas <= replicas
+        else {
+            "autoscaling_config": {
+                "min_replicas": replicas,
+                "max_replicas": max_replicas,
+                "target_ongoing_requests": max(1, config.max_requests // 2),
+            }
+        }
+    )
     return Replica.options(
         ray_actor_options={"num_cpus": cpus, "num_gpus": gpus},
         max_ongoing_requests=config.max_requests,

@@ -17,8 +17,9 @@ from .service import Service
 from .tokens import token_matches
 
 
-def create_app(models: dict[str, ServedModel], device: torch.device, config: ServerConfig,
-               batcher: Batcher | None = None) -> FastAPI:
+def create_app(
+    models: dict[str, ServedModel], device: torch.device, config: ServerConfig, batcher: Batcher | None = None
+) -> FastAPI:
     """An app serving `models` (already on `device`); the first model is the default. `batcher` replaces the
     server's own (Ray Serve brings one that batches with `@serve.batch`)."""
     service = Service(models, device, config, batcher)

@@ -41,9 +41,12 @@ def _frame_limit(f: sf.SoundFile, max_seconds: float, max_bytes: int) -> int:
 
 
 def _too_long(f: sf.SoundFile, limit: int, max_seconds: float, max_bytes: int) -> HTTPException:
-    return HTTPException(413, f"the audio is longer than this server's limit of {limit / f.samplerate:.4g} s for "
-                              f"{f.channels} channel(s) at {f.samplerate} Hz ({max_seconds:g} s, "
-                              f"{max_bytes / 2**20:.3g} MiB decoded); split it")
+    return HTTPException(
+        413,
+        f"the audio is longer than this server's limit of {limit / f.samplerate:.4g} s for "
+        f"{f.channels} channel(s) at {f.samplerate} Hz ({max_seconds:g} s, "
+        f"{max_bytes / 2**20:.3g} MiB decoded); split it",
+    )
 
 
 def decode(file: BinaryIO, max_seconds: float, max_bytes: int) -> Decoded:
@@ -58,7 +61,7 @@ def decode(file: BinaryIO, max_seconds: float, max_bytes: int) -> Decoded:
                 raise _too_long(f, limit, max_seconds, max_bytes)
             rate, container, subtype = f.samplerate, f.format, f.subtype
     except sf.LibsndfileError as error:
-        raise HTTPException(422, f"the upload is not readable audio ({error.error_string}); send WAV or FLAC")
+        raise HTTPException(422, f"the upload is not readable audio ({error.error_string}); send WAV or FLAC") from None
     return Decoded(check_samples(np.ascontiguousarray(data.T)), rate, container, subtype)
 
 

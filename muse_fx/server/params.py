@@ -42,7 +42,7 @@ def _field(form: FormData, name: str, convert: Callable, default):
     try:
         return convert(raw)
     except ValueError:
-        raise reject(f"form field {name}={raw!r} is not a valid {convert.__name__}")
+        raise reject(f"form field {name}={raw!r} is not a valid {convert.__name__}") from None
 
 
 def _check(ok: bool, message: str) -> None:
@@ -55,7 +55,7 @@ def _valid(check: Callable, value):
     try:
         return check(value)
     except ValueError as error:
-        raise reject(str(error))
+        raise reject(str(error)) from None
 
 
 def parse_params(form: FormData, models: list[str], musecoder: str, batch: int) -> EnhanceParams:

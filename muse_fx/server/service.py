@@ -60,8 +60,9 @@ def iterate(file: BinaryIO, block: int = 1 << 20) -> Iterator[bytes]:
 class Service:
     """The models (already on `device`; the first is the default), their batcher, the queue and the limits."""
 
-    def __init__(self, models: dict[str, ServedModel], device: torch.device, config: ServerConfig,
-                 batcher: Batcher | None = None):
+    def __init__(
+        self, models: dict[str, ServedModel], device: torch.device, config: ServerConfig, batcher: Batcher | None = None
+    ):
         self.models, self.device, self.config = models, device, config
         self.batcher = batcher or Batcher(models, config.max_batch)
         self.admission = Admission(config.max_requests)
@@ -78,8 +79,9 @@ class Service:
         }
 
     def list_models(self) -> dict:
-        entries = [{"name": m.name, "version": m.version, "sample_rate": m.model.sample_rate}
-                   for m in self.models.values()]
+        entries = [
+            {"name": m.name, "version": m.version, "sample_rate": m.model.sample_rate} for m in self.models.values()
+        ]
         return {"default": next(iter(self.models)), "models": entries}
 
     async def enhance(self, request: Request) -> Response:
@@ -93,9 +95,11 @@ class Service:
                 503,
                 f"the server is busy with {config.max_requests} requests; retry in {config.retry_after} s",
                 headers={"Retry-After": str(config.retry_after)},
-            )
+            ) from None
         except TimeoutError:
-            raise HTTPException(504, f"enhancing took longer than this server's limit of {config.request_timeout:g} s")
+            raise HTTPException(
+                504, f"enhancing took longer than this server's limit of {config.request_timeout:g} s"
+            ) from None
         except (Cancelled, ClientDisconnect):
             return Response(status_code=CLIENT_GONE)
 

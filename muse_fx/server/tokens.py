@@ -23,7 +23,7 @@ def resolve_token(token_file: str | os.PathLike | None = None) -> str | None:
     try:
         token = Path(token_file).read_text().strip()
     except OSError as error:
-        raise TokenError(f"cannot read token file {token_file}: {error.strerror or error}")
+        raise TokenError(f"cannot read token file {token_file}: {error.strerror or error}") from None
     if not token:
         raise TokenError(f"token file {token_file} is empty; write the token into it, e.g. `openssl rand -hex 32`")
     return token

@@ -31,7 +31,7 @@ async def read_form(request: Request, max_bytes: int, deadline: float) -> FormDa
             with anyio.fail_after(max(0.0, deadline - time.monotonic())):
                 message = await request.receive()
         except TimeoutError:
-            raise HTTPException(408, "the upload did not arrive within the server's request timeout")
+            raise HTTPException(408, "the upload did not arrive within the server's request timeout") from None
         received += len(message.get("body", b""))
         if received > max_bytes:
             raise too_large(max_bytes)
@@ -42,4 +42,6 @@ async def read_form(request: Request, max_bytes: int, deadline: float) -> FormDa
     except StarletteHTTPException as error:  # what starlette raises for a malformed body
         if error.status_code != 400:
             raise
-        raise HTTPException(422, f"malformed multipart upload ({error.detail}); send the audio as form field 'file'")
+        raise HTTPException(
+            422, f"malformed multipart upload ({error.detail}); send the audio as form field 'file'"
+        ) from None

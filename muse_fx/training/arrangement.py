@@ -93,6 +93,11 @@ def arrange(
         return Arrangement(work.work, kind, (melody,), soundfont)
     kit = rng.choice(kits) if kits and rng.random() < 0.5 else None
     beats = groove(melody.performance.tempo_bpm, melody.performance.duration, rng)
-    drums = Voice("drums", 0, 0 if kit else DRUM_CHANNEL, Performance(beats, 0, melody.performance.tempo_bpm),
-                  rng.uniform(*DRUMS_DB))
+    drums = Voice(
+        "drums",
+        0,
+        0 if kit else DRUM_CHANNEL,
+        Performance(beats, 0, melody.performance.tempo_bpm),
+        rng.uniform(*DRUMS_DB),
+    )
     return Arrangement(work.work, kind, (melody, drums), soundfont, kit)

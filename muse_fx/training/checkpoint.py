@@ -42,7 +42,9 @@ def model_from_checkpoint(path: Path, musecoder_from: Path | None = None) -> Mus
         if other["model_config"] != state["model_config"]:
             raise ValueError(f"{musecoder_from} was trained with a different model config than {path}")
         prefix = "musecoder."
-        model.musecoder.load_state_dict({k[len(prefix) :]: v for k, v in other["model"].items() if k.startswith(prefix)})
+        model.musecoder.load_state_dict(
+            {k[len(prefix) :]: v for k, v in other["model"].items() if k.startswith(prefix)}
+        )
     return model.eval()
 
 

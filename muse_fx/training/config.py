@@ -7,11 +7,10 @@ on any machine that has made the data with `muse-fx data …`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import os
 import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..config import CPU_SMALL, FULL_BAND, PAPER, Mel2MelConfig, ModelConfig, MusecoderConfig
 from ..errors import TrainingConfigError
@@ -127,8 +126,11 @@ def check_data(config: TrainConfig) -> None:
         if not value:
             continue
         if not Path(value).is_absolute():
-            raise TrainingConfigError(f"the config's {key} data {value!r} is relative to a data folder: pass "
-                                      f"--data FOLDER or set {DATA_ENV}")
+            raise TrainingConfigError(
+                f"the config's {key} data {value!r} is relative to a data folder: pass --data FOLDER or set {DATA_ENV}"
+            )
         if not Path(value).exists():
-            raise TrainingConfigError(f"{key} data {value} does not exist; make it with `{maker} …` or point "
-                                      f"--data at the folder that holds it")
+            raise TrainingConfigError(
+                f"{key} data {value} does not exist; make it with `{maker} …` or point "
+                f"--data at the folder that holds it"
+            )

@@ -91,8 +91,10 @@ def bank_items(
         return [], []
     bank = torch.load(path, weights_only=False)
     if sample_rate and bank["sample_rate"] != sample_rate:
-        raise ValueError(f"{path} was built at {bank['sample_rate']} Hz but the model trains at {sample_rate} Hz; "
-                         f"build one with --sample-rate {sample_rate}")
+        raise ValueError(
+            f"{path} was built at {bank['sample_rate']} Hz but the model trains at {sample_rate} Hz; "
+            f"build one with --sample-rate {sample_rate}"
+        )
     keep = [i for i in range(len(bank[key])) if split is None or bank["split"][i] == split]
     return [bank[key][i] for i in keep], [bank["rt60"][i] for i in keep] if "rt60" in bank else []
 
@@ -109,7 +111,9 @@ class Batches:
             else SyntheticClips(sample_rate)
         )
         rirs, rt60 = bank_items(config.rirs, "rirs", split, sample_rate)
-        babble, _ = bank_items(config.babble, "utterances", None, sample_rate)  # pseudo-words: nothing to leak across splits
+        babble, _ = bank_items(
+            config.babble, "utterances", None, sample_rate
+        )  # pseudo-words: nothing to leak across splits
         self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble)
         self.rng = random.Random(seed)
 

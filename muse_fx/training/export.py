@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import tomllib
 from pathlib import Path
 
 import tomli_w
-import tomllib
 import torch
 
 from ..atomic import atomic_path
@@ -16,7 +16,8 @@ from .checkpoint import load_checkpoint, model_from_checkpoint
 
 def _describe(state: dict) -> str:
     optim = state["train_config"]["optim"]
-    run = f"muse-fx train {state['mode']} ({state['train_config']['preset']}) {state['step']} steps, batch {optim['batch_size']}"
+    preset = state["train_config"]["preset"]
+    run = f"muse-fx train {state['mode']} ({preset}) {state['step']} steps, batch {optim['batch_size']}"
     if state["mode"] == "musecoder":
         return f"{run} × {optim['musecoder_segment_seconds']} s, lr {optim['lr']}"
     return f"{run}, lr {optim['lr']}, λ_L1 {optim['lambda_l1']}, λ_fast {optim['lambda_fast']}"
@@ -29,9 +30,16 @@ def _default_recipe(state: dict, musecoder_state: dict | None) -> str:
 
 
 def export_checkpoint(
-    checkpoint: Path, folder: Path, name: str, version: str, fp16: bool = False,
-    recipe: str = "", hardware: str = "", card: str = "", musecoder_from: Path | None = None,
-) -> dict:  # fmt: skip
+    checkpoint: Path,
+    folder: Path,
+    name: str,
+    version: str,
+    fp16: bool = False,
+    recipe: str = "",
+    hardware: str = "",
+    card: str = "",
+    musecoder_from: Path | None = None,
+) -> dict:
     """Write `<name>-<version>.safetensors` into `folder` → the registry entry as a plain dict."""
     state = load_checkpoint(checkpoint)
     model = model_from_checkpoint(checkpoint, musecoder_from)
@@ -39,14 +47,22 @@ def export_checkpoint(
     recipe = recipe or _default_recipe(state, load_checkpoint(musecoder_from) if musecoder_from else None)
     date = datetime.date.today().isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    path = save_model(model, folder / file, torch.float16 if fp16 else torch.float32,
-                      name=name, version=version, recipe=recipe)  # fmt: skip
+    path = save_model(
+        model, folder / file, torch.float16 if fp16 else torch.float32, name=name, version=version, recipe=recipe
+    )
     path.chmod(0o644)  # written via a private temp file; a packaged data file must be world-readable
     return {
-        "name": name, "version": version, "file": file, "sha256": sha256_of(path),
-        "sample_rate": model.sample_rate, "recipe": recipe, "date": date, "hardware": hardware, "card": card,
+        "name": name,
+        "version": version,
+        "file": file,
+        "sha256": sha256_of(path),
+        "sample_rate": model.sample_rate,
+        "recipe": recipe,
+        "date": date,
+        "hardware": hardware,
+        "card": card,
         "config": model.config.to_dict(),
-    }  # fmt: skip
+    }
 
 
 def entry_toml(entry: dict) -> str:

@@ -18,9 +18,14 @@ from .data import Batches, DataConfig
 
 
 def write_pairs(
-    out: Path, config: DataConfig, split: str, count: int, seed: int = 0, sample_rate: int = 16000,
+    out: Path,
+    config: DataConfig,
+    split: str,
+    count: int,
+    seed: int = 0,
+    sample_rate: int = 16000,
     progress: Callable[[], None] | None = None,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Write `count` pairs of `split` into `out`; the same arguments write the same files. Returns their ids."""
     out.mkdir(parents=True, exist_ok=True)
     batches = Batches(config, split, sample_rate, hop=1, seed=seed)

@@ -30,8 +30,19 @@ MIN_RENDER_RATE = 32000  # FluidSynth's interpolation aliases at 16 kHz; render 
 TAIL_S = 1.0  # release time kept after the last note-off
 MAX_TAKES = 8  # a work is re-arranged at most this many times when the hour budget outlasts the corpus
 TARGET_LOUDNESS_DB = -20.0
-MANIFEST_FIELDS = ("file", "work", "take", "arrangement", "instrument", "program", "soundfont", "transposition",
-                   "split", "duration", "sample_rate")  # fmt: skip
+MANIFEST_FIELDS = (
+    "file",
+    "work",
+    "take",
+    "arrangement",
+    "instrument",
+    "program",
+    "soundfont",
+    "transposition",
+    "split",
+    "duration",
+    "sample_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +72,27 @@ def fluidsynth(midi: bytes, soundfont: Path, seconds: float, rate: int) -> torch
         mid, wav = Path(tmp) / "line.mid", Path(tmp) / "line.wav"
         mid.write_bytes(midi)
         # Dynamic sample loading reads only the samples a render plays: a 490 MB font costs 0.1 s, not 2 s.
-        command = ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(rate),
-                   "-o", "synth.dynamic-sample-loading=1", "-T", "wav", "-F", str(wav), str(soundfont), str(mid)]  # fmt: skip
+        command = [
+            "fluidsynth",
+            "-ni",
+            "-q",
+            "-R",
+            "0",
+            "-C",
+            "0",
+            "-g",
+            "0.6",
+            "-r",
+            str(rate),
+            "-o",
+            "synth.dynamic-sample-loading=1",
+            "-T",
+            "wav",
+            "-F",
+            str(wav),
+            str(soundfont),
+            str(mid),
+        ]
         with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
             while process.poll() is None:
                 too_big = wav.exists() and wav.stat().st_size > limit
@@ -116,13 +146,30 @@ def _render_job(job: _Job) -> Clip | None:
         return None
     sf.write(job.out / name, audio.numpy(), job.sample_rate, format="FLAC", subtype="PCM_16")
     first = a.voices[0]
-    return Clip(name, a.work, job.take, a.kind, a.instruments, first.program, a.soundfont.name,
-                first.performance.transposition, split_for(a.work), round(len(audio) / job.sample_rate, 3),
-                job.sample_rate)  # fmt: skip
+    return Clip(
+        name,
+        a.work,
+        job.take,
+        a.kind,
+        a.instruments,
+        first.program,
+        a.soundfont.name,
+        first.performance.transposition,
+        split_for(a.work),
+        round(len(audio) / job.sample_rate, 3),
+        job.sample_rate,
+    )
 
 
-def _jobs(out: Path, seed: int, sample_rate: int, done: set[tuple[str, int]], fonts: tuple[Soundfont, ...],
-          kits: tuple[Soundfont, ...], submit: Callable) -> Iterator[_Job]:  # fmt: skip
+def _jobs(
+    out: Path,
+    seed: int,
+    sample_rate: int,
+    done: set[tuple[str, int]],
+    fonts: tuple[Soundfont, ...],
+    kits: tuple[Soundfont, ...],
+    submit: Callable,
+) -> Iterator[_Job]:
     """Every (work, take) not yet rendered, take 0 of every work first; the works are parsed once, in the pool."""
     cached: list[Work] = []
     source = works(submit)
@@ -184,8 +231,18 @@ def read_manifest(path: Path) -> list[Clip]:
     """Manifests from before ensembles lack take, arrangement and sample_rate: they were 16 kHz solo lines."""
     with open(path, newline="") as f:
         return [
-            Clip(r["file"], r["work"], int(r.get("take") or 0), r.get("arrangement") or "solo", r["instrument"],
-                 int(r["program"]), r["soundfont"], int(r["transposition"]), r["split"], float(r["duration"]),
-                 int(r.get("sample_rate") or 16000))  # fmt: skip
+            Clip(
+                r["file"],
+                r["work"],
+                int(r.get("take") or 0),
+                r.get("arrangement") or "solo",
+                r["instrument"],
+                int(r["program"]),
+                r["soundfont"],
+                int(r["transposition"]),
+                r["split"],
+                float(r["duration"]),
+                int(r.get("sample_rate") or 16000),
+            )
             for r in csv.DictReader(f)
         ]

@@ -44,7 +44,10 @@ class Trainer:
             torch.backends.cudnn.allow_tf32 = True
         self.model = MuseModel(config.model).to(self.device)
         self.discriminator = Discriminator(config.model.mel2mel).to(self.device)
-        adam = lambda params: torch.optim.Adam(params, lr=o.lr, betas=o.betas)
+
+        def adam(params):
+            return torch.optim.Adam(params, lr=o.lr, betas=o.betas)
+
         if self.model.musecoder is None and mode != "mel2mel":
             raise ValueError(f"model preset {config.preset!r} has no musecoder: only `train mel2mel` applies")
         self.optimisers = {
@@ -67,11 +70,15 @@ class Trainer:
     # -- state ------------------------------------------------------------------------------------------------
     def state(self) -> dict:
         return {
-            "step": self.step, "mode": self.mode, "best": self.best, "model_config": self.config.model.to_dict(),
-            "train_config": self.config.to_dict(), "model": self.model.state_dict(),
+            "step": self.step,
+            "mode": self.mode,
+            "best": self.best,
+            "model_config": self.config.model.to_dict(),
+            "train_config": self.config.to_dict(),
+            "model": self.model.state_dict(),
             "discriminator": self.discriminator.state_dict(),
             "optimisers": {k: v.state_dict() for k, v in self.optimisers.items()},
-        }  # fmt: skip
+        }
 
     def load(self, path: Path, weights_only: bool = False) -> None:
         """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights.
@@ -109,8 +116,9 @@ class Trainer:
         d_mel, c_mel = self._mels(degraded, clean)
         with self._autocast():
             fake = self.model.mel2mel(d_mel)
-            d_loss = 0.5 * (lsgan(self.discriminator(d_mel, c_mel), True)
-                            + lsgan(self.discriminator(d_mel, fake.detach()), False))  # fmt: skip
+            d_loss = 0.5 * (
+                lsgan(self.discriminator(d_mel, c_mel), True) + lsgan(self.discriminator(d_mel, fake.detach()), False)
+            )
         self._update("discriminator", d_loss)
         with self._autocast():
             gan = lsgan(self.discriminator(d_mel, fake), True)
@@ -120,10 +128,18 @@ class Trainer:
                 fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1).float(), self.model.log_mel)
                 losses["g_fast"] = F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1))
                 losses["g_mrstft"], losses["g_under"] = spectral_losses(fast, clean)
-            total = gan + o.lambda_l1 * l1 + sum(
-                weight * losses[name]
-                for name, weight in (("g_fast", o.lambda_fast), ("g_mrstft", o.lambda_mrstft), ("g_under", o.lambda_under))
-                if weight
+            total = (
+                gan
+                + o.lambda_l1 * l1
+                + sum(
+                    weight * losses[name]
+                    for name, weight in (
+                        ("g_fast", o.lambda_fast),
+                        ("g_mrstft", o.lambda_mrstft),
+                        ("g_under", o.lambda_under),
+                    )
+                    if weight
+                )
             )
         self._update("mel2mel", total)
         return {"d_loss": d_loss.item(), **{k: v.item() for k, v in losses.items()}}
@@ -210,10 +226,18 @@ class Trainer:
         sr = self.config.model.mel.sample_rate
         d_mel = self.model.log_mel(degraded)
         fake = self.model.mel2mel(d_mel.unsqueeze(1)).squeeze(1)
-        outputs = {"degraded": degraded, "clean": clean, "fast": apply_mel_gain(degraded, d_mel, fake, self.model.log_mel)}
+        outputs = {
+            "degraded": degraded,
+            "clean": clean,
+            "fast": apply_mel_gain(degraded, d_mel, fake, self.model.log_mel),
+        }
         if self.mode != "mel2mel" and self.model.musecoder is not None:
-            schedule = diffusion.schedule_for(self.config.model.musecoder, len(self.config.model.musecoder.fast_schedule))
-            outputs["diffusion"] = diffusion.sample(self.model.musecoder, fake, schedule, [torch.Generator().manual_seed(0)])
+            schedule = diffusion.schedule_for(
+                self.config.model.musecoder, len(self.config.model.musecoder.fast_schedule)
+            )
+            outputs["diffusion"] = diffusion.sample(
+                self.model.musecoder, fake, schedule, [torch.Generator().manual_seed(0)]
+            )
         for name, audio in outputs.items():
             sf.write(folder / f"{name}.wav", audio[0, : degraded.shape[-1]].float().cpu().numpy(), sr)
 
@@ -231,7 +255,10 @@ class Trainer:
             if self.step % o.log_every == 0:
                 means = {k: sum(v) / len(v) for k, v in window.items()}
                 self.curves.log(self.step, "train", means)
-                log(f"step {self.step} ({time.monotonic() - started:.0f} s) " + " ".join(f"{k}={v:.4f}" for k, v in means.items()))
+                log(
+                    f"step {self.step} ({time.monotonic() - started:.0f} s) "
+                    + " ".join(f"{k}={v:.4f}" for k, v in means.items())
+                )
                 window = {}
             if self.step % o.validate_every == 0 or self.step == o.steps:
                 self._validate_and_save(log)

@@ -26,7 +26,10 @@ def low_cut(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     """A second- to fourth-order high-pass at 20–250 Hz, like a mic's or preamp's rumble filter."""
     cutoff, order = rng.uniform(20.0, 250.0), rng.randint(2, 4)
     freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
-    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=True)), {"cutoff_hz": round(cutoff), "order": order}
+    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=True)), {
+        "cutoff_hz": round(cutoff),
+        "order": order,
+    }
 
 
 def band_limit(audio: torch.Tensor, sample_rate: int, rng: random.Random):
@@ -34,7 +37,10 @@ def band_limit(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     top = min(16000.0, 0.9 * sample_rate / 2)
     cutoff, order = 2500.0 * (top / 2500.0) ** rng.random(), rng.randint(4, 8)
     freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
-    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=False)), {"cutoff_hz": round(cutoff), "order": order}
+    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=False)), {
+        "cutoff_hz": round(cutoff),
+        "order": order,
+    }
 
 
 def clip(audio: torch.Tensor, rng: random.Random):

@@ -42,9 +42,13 @@ def simulate(draw: RoomDraw, sample_rate: int) -> np.ndarray:
 
     absorption, max_order = pra.inverse_sabine(draw.rt60_target, draw.dims)
     room = pra.ShoeBox(
-        draw.dims, fs=sample_rate, materials=pra.Material(absorption), max_order=min(max_order, 3),
-        ray_tracing=True, air_absorption=True,
-    )  # fmt: skip
+        draw.dims,
+        fs=sample_rate,
+        materials=pra.Material(absorption),
+        max_order=min(max_order, 3),
+        ray_tracing=True,
+        air_absorption=True,
+    )
     room.set_ray_tracing(receiver_radius=0.5, n_rays=2000, energy_thres=1e-5)
     room.add_source(draw.source)
     room.add_microphone(draw.mic)
