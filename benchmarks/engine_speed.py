@@ -24,10 +24,11 @@ import numpy as np
 import soundfile
 import torch
 
-from muse_fx import MuseEnhance, diffusion
-from muse_fx.config import FULL_BAND, PAPER
-from muse_fx.devices import resolve_device
-from muse_fx.model import MuseModel
+from muse_fx import MuseEnhance
+from muse_fx.engine import diffusion
+from muse_fx.engine.devices import resolve_device
+from muse_fx.engine.model_config import FULL_BAND, PAPER
+from muse_fx.engine.muse_model import MuseModel
 
 PAPER_CHUNK = 47360
 RANDOM_INIT = {"paper": PAPER, "full-band": FULL_BAND}  # speed only: the same cost as trained weights
@@ -37,7 +38,7 @@ def build(model: str, device: torch.device) -> MuseModel:
     if model in RANDOM_INIT:
         torch.manual_seed(0)
         return MuseModel(RANDOM_INIT[model]).to(device).eval()
-    from muse_fx.weights import load_model
+    from muse_fx.engine.weights import load_model
 
     return load_model(model, device)
 
@@ -154,7 +155,7 @@ import resource, torch
 from pathlib import Path
 from benchmarks.engine_speed import build
 from muse_fx import MuseEnhance
-from muse_fx.devices import resolve_device
+from muse_fx.engine.devices import resolve_device
 from muse_fx.files import enhance_file
 device = resolve_device({device!r})
 enhancer = MuseEnhance(model=build({model!r}, device), musecoder={musecoder!r}, device=str(device))

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from muse_fx.client import ServerClient
-from muse_fx.config import CPU_SMALL
-from muse_fx.model import MuseModel
-from muse_fx.weights import save_model
+from muse_fx.engine.model_config import CPU_SMALL
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.weights import save_model
 
 
 def local_server(model: str | None, device: str, max_requests: int, stack: ExitStack) -> str:

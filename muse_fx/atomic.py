@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from .errors import MuseFxError
+from muse_fx.errors import MuseFxError
 
 # `.<target name>.muse-fx-<pid>-<start time>-<random>` (a scratch folder), `… .part` (a temp file).
 DEBRIS = re.compile(r"^\..+\.muse-fx-(?P<pid>\d+)-(?P<started>\d+)-[a-z0-9_]+(\.part)?$")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import AudioInputError
+from muse_fx.errors import AudioInputError
 
 MAX_CHANNELS = 8
 SAMPLE_RATE_RANGE = (4000, 768000)

@@ -17,8 +17,8 @@ from typing import Protocol
 import numpy as np
 import soundfile
 
-from .atomic import atomic_path
-from .errors import AudioInputError, MuseFxError
+from muse_fx.atomic import atomic_path
+from muse_fx.errors import AudioInputError, MuseFxError
 
 SOUNDFILE_READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
 # Phone recordings, Opus and the sound of videos: decoded with PyAV (muse_fx.decode), written as DECODED_OUTPUT.
@@ -74,7 +74,7 @@ def probe(path: Path) -> AudioInfo:
             f"{', '.join(e.lstrip('.').upper() for e in READABLE)} — convert it first (e.g. with ffmpeg)"
         )
     if path.suffix.lower() in DECODED:
-        from .decode import probe_decoded
+        from muse_fx.decode import probe_decoded
 
         decoded = probe_decoded(path)
         _check_has_audio(path, decoded.frames)
@@ -131,7 +131,7 @@ def span(path: Path, info: AudioInfo, start: float, duration: float | None) -> t
 def read_blocks(path: Path, first: int, count: int, size: int) -> Iterator[np.ndarray]:
     """(channels, n) float32 blocks of `count` frames from `first`; a read error mid-file names the file."""
     if path.suffix.lower() in DECODED:
-        from .decode import read_decoded
+        from muse_fx.decode import read_decoded
 
         yield from read_decoded(path, first, count, size)
         return

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pedalboard
 
-from .audio import Layout, prepare
+from muse_fx.audio import Layout, prepare
 
 if TYPE_CHECKING:
-    from .loudness import Loudness
+    from muse_fx.loudness import Loudness
 
 
 def is_native(plugin) -> bool:

@@ -16,9 +16,9 @@ from typing import TypeVar
 import numpy as np
 import soundfile as sf
 
-from .atomic import atomic_path
-from .errors import AudioInputError, MuseFxError
-from .server.tokens import TOKEN_ENV, resolve_token
+from muse_fx.atomic import atomic_path
+from muse_fx.errors import AudioInputError, MuseFxError
+from muse_fx.server.tokens import TOKEN_ENV, resolve_token
 
 try:
     import httpx

@@ -15,8 +15,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .audio_io import AudioInfo
-from .errors import AudioInputError
+from muse_fx.audio_io import AudioInfo
+from muse_fx.errors import AudioInputError
 
 
 @contextlib.contextmanager

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from .atomic import atomic_path, scratch_folder, sweep_debris
-from .audio_io import (
+from muse_fx.atomic import atomic_path, scratch_folder, sweep_debris
+from muse_fx.audio_io import (
     AudioInfo,
     OutputError,
     check_writable,
@@ -27,8 +27,8 @@ from .audio_io import (
     read_blocks,
     span,
 )
-from .errors import AudioInputError, MuseFxError, printable
-from .loudness import LoudnessMeter, MakeUp
+from muse_fx.errors import AudioInputError, MuseFxError, printable
+from muse_fx.loudness import LoudnessMeter, MakeUp
 
 CLIP_LEVEL = 0.999
 SILENCE_LEVEL = 1e-6  # peak below −120 dBFS
@@ -246,7 +246,7 @@ def _warnings(source: Path, destination: Path, levels_in: Levels, levels_out: Le
 
 
 def _plot(source: Path, first: int, count: int, destination: Path, rate: int) -> None:
-    from .plot import save_spectrograms
+    from muse_fx.plot import save_spectrograms
 
     frames = min(count, int(PLOT_SECONDS * rate))
     panels = {"before": _mono(source, first, frames, rate), "after": _mono(destination, 0, frames, rate)}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PresetError
+from muse_fx.errors import PresetError
 
 MATCH_INPUT = "match-input"
 BLOCK_S = 0.4  # BS.1770 gating block…

@@ -9,14 +9,14 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .audio import Layout, prepare
-from .chunking import StreamingOverlapAdd
-from .devices import resolve_device
-from .errors import AudioInputError, ModelError, MuseFxWarning
-from .parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
-from .pipeline import Enhancer, Settings, chunk_layout
-from .registry import get_entry
-from .weights import load_model, names_a_file
+from muse_fx.audio import Layout, prepare
+from muse_fx.engine.chunking import StreamingOverlapAdd
+from muse_fx.engine.devices import resolve_device
+from muse_fx.engine.pipeline import Enhancer, Settings, chunk_layout
+from muse_fx.engine.registry import get_entry
+from muse_fx.engine.weights import load_model, names_a_file
+from muse_fx.errors import AudioInputError, ModelError, MuseFxWarning
+from muse_fx.parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
 
 
 def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.Module = "default") -> str:
@@ -157,7 +157,7 @@ class MuseEnhance:
 
     def _enhance_remotely(self, audio: torch.Tensor, rate: int) -> np.ndarray | None:
         """The server's result, or None when it is unreachable and local fallback was asked for."""
-        from .client import ServerClient, ServerUnreachableError
+        from muse_fx.client import ServerClient, ServerUnreachableError
 
         params = dict(steps=self.steps, mix=self.mix, seed=self.seed, full_band=self.full_band)
         if self.strength != 1.0:  # servers older than the setting refuse the field; 1.0 is their behaviour

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from muse_fx import MuseEnhance
-from muse_fx.registry import default_model_name, get_entry, list_models
-from muse_fx.weights import sha256_of
+from muse_fx.engine.registry import default_model_name, get_entry, list_models
+from muse_fx.engine.weights import sha256_of
 
 RATE = 16000
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from muse_fx.chunking import ChunkLayout, StreamingOverlapAdd, overlap_add, triangle
+from muse_fx.engine.chunking import ChunkLayout, StreamingOverlapAdd, overlap_add, triangle
 
 LAYOUT = ChunkLayout(length=100, hop=75)
 

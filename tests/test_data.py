@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from muse_fx.cli.data import data
 from muse_fx.training.corpus import Line, Note, Work, split_for
+from muse_fx.training.humanise import perform
 from muse_fx.training.instruments import BY_NAME, INSTRUMENTS
 from muse_fx.training.loudness import loudness_db, normalise
 from muse_fx.training.midi import midi_bytes
-from muse_fx.training.performance import perform
 from muse_fx.training.render import MANIFEST_FIELDS
 from muse_fx.training.synthetic import tone_sequence
 

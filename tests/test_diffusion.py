@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from muse_fx.config import MusecoderConfig
-from muse_fx.diffusion import aligned_schedule, schedule_for, training_schedule
+from muse_fx.engine.diffusion import aligned_schedule, schedule_for, training_schedule
+from muse_fx.engine.model_config import MusecoderConfig
 
 CONFIG = MusecoderConfig()
 
@@ -61,9 +61,9 @@ def test_other_step_counts_are_refused():
 
 
 def test_warm_start_joins_the_chain_late_and_keeps_the_start_signal():
-    from muse_fx.config import MelConfig, MusecoderConfig
-    from muse_fx.diffusion import sample, schedule_for, warm_start_step
-    from muse_fx.musecoder import Musecoder
+    from muse_fx.engine.diffusion import sample, schedule_for, warm_start_step
+    from muse_fx.engine.model_config import MelConfig, MusecoderConfig
+    from muse_fx.engine.musecoder import Musecoder
 
     torch.manual_seed(0)
     config = MusecoderConfig(residual_channels=4, residual_layers=2, dilation_cycle=2)

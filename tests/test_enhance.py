@@ -6,9 +6,9 @@ import torch
 from tiny_model import TINY
 
 from muse_fx import MuseEnhance
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.pipeline import chunk_layout
 from muse_fx.errors import AudioInputError, DeviceUnavailableError
-from muse_fx.model import MuseModel
-from muse_fx.pipeline import chunk_layout
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,9 @@
 
 import torch
 
-from muse_fx.config import MelConfig
-from muse_fx.fast_path import apply_mel_gain, match_mel
-from muse_fx.mel import LogMel
+from muse_fx.engine.fast_path import apply_mel_gain, match_mel
+from muse_fx.engine.mel import LogMel
+from muse_fx.engine.model_config import MelConfig
 
 RATE = 16000
 

@@ -21,7 +21,7 @@ from test_server_support import make_app
 
 from muse_fx.cli import main
 from muse_fx.client import ServerClient
-from muse_fx.registry import get_entry
+from muse_fx.engine.registry import get_entry
 from muse_fx.server.runner import run_in_background
 
 ROOT = Path(__file__).parents[1]

@@ -90,7 +90,7 @@ def test_bad_parameters_are_422_naming_the_problem(client, fields, message):
 
 def test_a_request_cannot_name_a_path(client, tiny_model_path, tmp_path, monkeypatch):
     opened = []
-    monkeypatch.setattr("muse_fx.weights._read", lambda path: opened.append(path))
+    monkeypatch.setattr("muse_fx.engine.weights._read", lambda path: opened.append(path))
     for model in (str(tiny_model_path), "../tiny.safetensors", "/etc/passwd"):
         response = post(client, encode(noise(1, 0.1, 16000), 16000), model=model)
         assert response.status_code == 422 and "not loaded on this server" in response.json()["detail"]

@@ -67,7 +67,7 @@ def test_tls_needs_both_key_and_certificate(started, tiny_model_path, tmp_path):
 
 
 def test_without_a_bundled_default_the_message_says_what_to_pass(started, monkeypatch, tmp_path):
-    monkeypatch.setattr("muse_fx.registry.REGISTRY_FILE", tmp_path / "registry.toml")
+    monkeypatch.setattr("muse_fx.engine.registry.REGISTRY_FILE", tmp_path / "registry.toml")
     result = run()
     assert result.exit_code != 0 and "no default model is bundled" in result.output and not started
 

@@ -85,7 +85,7 @@ def test_truncated_multipart_is_answered_not_crashed(client, cut):
 
 
 def test_hang_up_while_enhancing_stops_the_work(client, monkeypatch):
-    from muse_fx.pipeline import Enhancer
+    from muse_fx.engine.pipeline import Enhancer
 
     original = Enhancer.process_chunks
 

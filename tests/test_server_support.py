@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient  # noqa: E402  (re-exported for test_s
 
 from muse_fx import MuseEnhance  # noqa: E402
 from muse_fx.server.app import create_app  # noqa: E402
-from muse_fx.server.config import ServerConfig  # noqa: E402
-from muse_fx.server.models import load_models  # noqa: E402
+from muse_fx.server.limits import ServerConfig  # noqa: E402
+from muse_fx.server.model_pool import load_models  # noqa: E402
 
 __all__ = ["CPU", "TestClient", "decode", "encode", "make_app", "noise", "solo"]
 

@@ -8,9 +8,9 @@ import torch
 from click.testing import CliRunner
 
 from muse_fx.cli.train import train
-from muse_fx.config import ModelConfig
-from muse_fx.training.config import PRESETS, load_config
-from muse_fx.weights import load_model, sha256_of
+from muse_fx.engine.model_config import ModelConfig
+from muse_fx.engine.weights import load_model, sha256_of
+from muse_fx.training.train_config import MODEL_SIZES, load_config
 
 
 def _train(mode, run_dir, *extra):
@@ -86,7 +86,7 @@ def test_export_writes_loadable_fp16_weights_and_a_registry_entry(trained, tmp_p
     (entry,) = registry["model"]
     path = tmp_path / entry["file"]
     assert entry["sha256"] == sha256_of(path) and entry["sample_rate"] == 16000
-    assert ModelConfig.from_dict(entry["config"]) == PRESETS["tiny"]
+    assert ModelConfig.from_dict(entry["config"]) == MODEL_SIZES["tiny"]
     assert {"recipe", "date", "hardware", "card", "version"} <= set(entry)
     model = load_model(path)
     assert next(model.parameters()).dtype == torch.float32  # fp16 on disk, float32 to run
@@ -103,7 +103,7 @@ def test_config_rejects_unknown_keys(tmp_path):
 
 def test_bundled_configs_parse():
     for name in ("tiny", "cpu_small"):
-        assert load_config(name).model == PRESETS[name]
+        assert load_config(name).model == MODEL_SIZES[name]
 
 
 def test_export_joins_mel2mel_and_musecoder_from_two_runs(trained, tmp_path):
@@ -153,7 +153,7 @@ def test_average_of_checkpoints_is_the_mean_of_their_weights(trained, tmp_path):
 
 
 def test_data_paths_are_relative_to_the_data_folder(tmp_path, monkeypatch):
-    from muse_fx.training.config import check_data
+    from muse_fx.training.train_config import check_data
 
     monkeypatch.delenv("MUSE_FX_DATA", raising=False)
     relative = load_config("full_band")

@@ -6,11 +6,11 @@ import pytest
 import torch
 from tiny_model import TINY, save_tiny_model
 
-from muse_fx import registry
-from muse_fx.config import Mel2MelConfig
+from muse_fx.engine import registry
+from muse_fx.engine.model_config import Mel2MelConfig
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.weights import load_entry, load_model, save_model, sha256_of
 from muse_fx.errors import ModelError
-from muse_fx.model import MuseModel
-from muse_fx.weights import load_entry, load_model, save_model, sha256_of
 
 
 def test_round_trip_keeps_weights(tmp_path):

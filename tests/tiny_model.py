@@ -4,14 +4,9 @@ from pathlib import Path
 
 import torch
 
-from muse_fx.config import Mel2MelConfig, ModelConfig, MusecoderConfig
-from muse_fx.model import MuseModel
-from muse_fx.weights import save_model
-
-TINY = ModelConfig(
-    mel2mel=Mel2MelConfig(ngf=4, n_blocks=1, ndf=4),
-    musecoder=MusecoderConfig(residual_channels=4, residual_layers=2, dilation_cycle=2),
-)
+from muse_fx.engine.model_config import TINY
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.weights import save_model
 
 
 def save_tiny_model(path: Path, seed: int = 0) -> Path:

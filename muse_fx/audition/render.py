@@ -10,9 +10,9 @@ import numpy as np
 import pyloudnorm
 import scipy.signal
 
-from ..audio_io import probe, read_audio, read_blocks, span, write_audio
-from ..errors import AudioInputError
-from .variants import Variant, preset_toml
+from muse_fx.audio_io import probe, read_audio, read_blocks, span, write_audio
+from muse_fx.audition.variants import Variant, preset_toml
+from muse_fx.errors import AudioInputError
 
 EXCERPT_CAP = 30.0  # seconds rendered when --duration is not given
 MIN_SECONDS = 0.5  # integrated loudness gates 0.4 s blocks
@@ -96,8 +96,8 @@ def render_anchor(excerpt: Excerpt, wav: Path) -> Take:
 
 def render_variant(variant: Variant, common: dict, excerpt: Excerpt, wav: Path) -> Take:
     """`variant` rendered by `muse-fx enhance`'s own board and file path, so its printed command repeats it."""
-    from ..cli.enhance import build_board
-    from ..files import enhance_file
+    from muse_fx.cli.enhance import build_board
+    from muse_fx.files import enhance_file
 
     board = build_board(variant.preset, **variant.settings(common))
     duration = None if excerpt.to_end else excerpt.duration
@@ -116,7 +116,7 @@ def picture(panels: dict[str, Path], rate: int, path: Path, title: str) -> Pictu
     """Spectrograms of the labelled WAVs, one row each, in the project's style (muse_fx.plot)."""
     import matplotlib.pyplot as plt
 
-    from ..plot import spectrogram_figure
+    from muse_fx.plot import spectrogram_figure
 
     fig = spectrogram_figure({label: read_audio(wav)[0] for label, wav in panels.items()}, rate, title)
     rows = fig.axes[: len(panels)]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import scipy.stats
 
-from ..errors import MuseFxError
+from muse_fx.errors import MuseFxError
 
 CONFIDENCE = 0.95
 

@@ -10,12 +10,12 @@ from contextlib import contextmanager
 
 import click
 
-from .. import __version__
+from muse_fx import __version__
 
 SUBCOMMANDS = {
     "enhance": "muse_fx.cli.enhance:enhance",
     "presets": "muse_fx.cli.presets:presets",
-    "models": "muse_fx.cli.models:models",
+    "models": "muse_fx.cli.model_info:models",
     "serve": "muse_fx.cli.serve:serve",
     "eval": "muse_fx.cli.evaluate:evaluate",
     "data": "muse_fx.cli.data:data",
@@ -29,7 +29,7 @@ SUBCOMMANDS = {
 @contextmanager
 def _plain_warnings() -> Iterator[None]:
     """muse_fx's own warnings as one `! …` line, not Python's `file:line: UserWarning` and source line."""
-    from ..errors import MuseFxWarning
+    from muse_fx.errors import MuseFxWarning
 
     python_way = warnings.showwarning
 
@@ -59,7 +59,7 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx):
-        from ..errors import MuseFxError
+        from muse_fx.errors import MuseFxError
 
         try:
             with _plain_warnings():

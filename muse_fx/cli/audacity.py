@@ -36,15 +36,15 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
     The new track starts where the selection starts; the original tracks and the selection are left as they
     were, so the result can be compared with the source by soloing each in turn.
     """
-    from ..integrations.audacity import enhance_selection as run
-    from ..integrations.audacity_pipe import AudacityPipe
-    from ..interrupts import exit_status, stop_signals_interrupt
+    from muse_fx.integrations.audacity import enhance_selection as run
+    from muse_fx.integrations.audacity_pipe import AudacityPipe
+    from muse_fx.interrupts import exit_status, stop_signals_interrupt
 
     # SIGTERM/SIGHUP unwind like Ctrl-C: Audacity's export setting is put back, the temporary WAVs are deleted.
     with stop_signals_interrupt():
         try:
             with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
-                from .enhance import make_enhance_file
+                from muse_fx.cli.enhance import make_enhance_file
 
                 enhance_file = make_enhance_file(
                     server=server, preset=preset, fallback_local=fallback_local, strength=strength, mix=mix
@@ -66,10 +66,10 @@ def panel():
 
     Settings are kept for next time. The server field, when filled, runs the model on that `muse-fx serve`.
     """
-    from ..errors import MuseFxError
+    from muse_fx.errors import MuseFxError
 
     try:
-        from ..integrations.audacity_panel import run_panel
+        from muse_fx.integrations.audacity_panel import run_panel
     except ImportError as error:  # Python built without Tk
         raise MuseFxError(
             f"the panel needs Tk, which this Python lacks ({error}): install it (Debian/Ubuntu: "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..parameters import MUSECODERS
+from muse_fx.parameters import MUSECODERS
 
 MAX_SECONDS = 300.0  # every take is embedded in the page: minutes, not hours
 
@@ -35,8 +35,9 @@ def _fractions(ctx, param, value: str | None) -> list[float] | None:
 
 
 def _plan(preset_names, sweeps):
-    from .. import preset_files, presets
-    from ..audition.variants import default_plan, plan
+    from muse_fx import presets
+    from muse_fx.audition.variants import default_plan, plan
+    from muse_fx.presets import files as preset_files
 
     for name in preset_names or []:
         if name.endswith(".toml") and not Path(name).is_file():
@@ -52,7 +53,7 @@ def _plan(preset_names, sweeps):
 
 
 def _summarise(paths) -> None:
-    from ..audition.summarise import read_ratings, summarise, table
+    from muse_fx.audition.summarise import read_ratings, summarise, table
 
     click.echo(table(summarise(read_ratings(list(paths)))))
 
@@ -60,7 +61,7 @@ def _summarise(paths) -> None:
 def _serve(folder: Path, open_page: bool) -> None:
     import webbrowser
 
-    from ..audition.serve import page_server, page_url
+    from muse_fx.audition.serve import page_server, page_url
 
     server = page_server(folder)
     click.echo(f"serving {folder} at {page_url(server)} (Ctrl-C stops)", err=True)
@@ -144,7 +145,7 @@ def audition(
         return _summarise(inputs)
     if len(inputs) != 1:
         raise click.UsageError("audition takes one INPUT audio file (or, with --summarise, ratings files)")
-    from ..audition.page import write_audition
+    from muse_fx.audition.page import write_audition
 
     source = inputs[0]
     sweeps = {key: values for key, values in (("strength", strength), ("mix", mix)) if values}

@@ -13,24 +13,24 @@ from typing import NoReturn
 import click
 from tqdm import tqdm
 
-from ..audio_io import FORMATS
-from ..devices import DEVICES
-from ..errors import MuseFxError
-from ..interrupts import Stopped, exit_status, stop_signals_interrupt
-from ..parameters import MAX_SEED, MUSECODERS
-from .inputs import expand, plan_outputs
-from .progress_bar import AudioBar
-from .progress_file import ProgressFile
-from .ray_options import ray_option
+from muse_fx.audio_io import FORMATS
+from muse_fx.cli.inputs import expand, plan_outputs
+from muse_fx.cli.progress_bar import AudioBar
+from muse_fx.cli.progress_file import ProgressFile
+from muse_fx.cli.ray_options import ray_option
+from muse_fx.engine.devices import DEVICES
+from muse_fx.errors import MuseFxError
+from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
+from muse_fx.parameters import MAX_SEED, MUSECODERS
 
 SKIPPED_LISTED = 10  # a folder of 500 PDFs should not bury the summary
 
 
 def build_board(preset, **settings):
     """A muse_fx.Pedalboard from a preset, or a lone MuseEnhance; settings given on the command line win."""
-    from ..board import Pedalboard
-    from ..plugin import MuseEnhance
-    from ..presets import load_preset
+    from muse_fx.board import Pedalboard
+    from muse_fx.plugin import MuseEnhance
+    from muse_fx.presets import load_preset
 
     settings = {k: v for k, v in settings.items() if v is not None and v is not False}
     if preset:
@@ -40,7 +40,7 @@ def build_board(preset, **settings):
 
 def musecoder_help() -> str:
     """--musecoder's help, read from the registry so that it says what actually runs."""
-    from ..registry import get_entry
+    from muse_fx.engine.registry import get_entry
 
     measured = get_entry("default").default_musecoder
     if set(measured) >= {"cpu", "cuda", "mps"} and len(set(measured.values())) == 1:
@@ -221,7 +221,7 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
 def _run_on_ray(make_board, pairs, status, debug, address, workers, cpus, gpus, ship, **options):
     """(the pairs still to do, their failures): `muse-fx enhance --ray` skips outputs that exist unless told
     to overwrite, so a library run can be resumed (docs/scale-out.md)."""
-    from ..scale.batch import RayBatch, enhance_on_ray, skip_finished
+    from muse_fx.scale.batch import RayBatch, enhance_on_ray, skip_finished
 
     pairs = pairs if options["overwrite"] else skip_finished(pairs)
     batch = RayBatch(address, workers, cpus, gpus, ship)
@@ -244,7 +244,7 @@ class Outcome:
 
 def attempt(board, source: Path, destination: Path, debug: bool = False, **options) -> Outcome:
     """`enhance_file`, except that a bad file, or a bug, becomes a failed Outcome: one file never stops a batch."""
-    from ..files import enhance_file
+    from muse_fx.files import enhance_file
 
     try:
         result = enhance_file(board, source, destination, **options)
@@ -281,7 +281,7 @@ def make_enhance_file(
     `settings` (strength, mix…) override the preset's; `progress(done, total)` counts seconds of each file.
     The adapters own `destination` (a temp file they created), hence overwrite=True.
     """
-    from ..files import enhance_file
+    from muse_fx.files import enhance_file
 
     board = build_board(preset, server=server, fallback_local=fallback_local, **settings)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from ..devices import DEVICES
-from ..errors import MuseFxError
-from ..evaluation import METRICS, find_clips, run
-from ..evaluation.systems import BUILTIN, DEFAULT, OURS, build_system, noisereduce_available
-from ..evaluation.visqol_score import visqol_available
+from muse_fx.engine.devices import DEVICES
+from muse_fx.errors import MuseFxError
+from muse_fx.evaluation import METRICS, find_clips, run
+from muse_fx.evaluation.systems import BUILTIN, DEFAULT, OURS, build_system, noisereduce_available
+from muse_fx.evaluation.visqol_score import visqol_available
 
 OPTIONAL = {"visqol": visqol_available, "noisereduce": noisereduce_available}  # name → why it cannot run, or None
 

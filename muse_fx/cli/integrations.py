@@ -21,7 +21,7 @@ def integrations():
 )
 def install(target, resource_dir):
     """Copy the scripts into TARGET and register its actions (run with Reaper closed; safe to repeat)."""
-    from ..integrations.reaper import install_reaper
+    from muse_fx.integrations.reaper import install_reaper
 
     written = install_reaper(resource_dir)
     for path in written:

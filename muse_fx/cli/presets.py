@@ -2,7 +2,7 @@
 
 import click
 
-from ..preset_files import available, user_dir
+from muse_fx.presets.files import available, user_dir
 
 
 @click.group()
@@ -25,7 +25,7 @@ def list_command():
 @click.argument("name")
 def show(name):
     """Print a preset's file."""
-    from ..errors import PresetError
+    from muse_fx.errors import PresetError
 
     found = available()
     if name not in found:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from ..atomic import atomic_path
-from ..errors import printable
+from muse_fx.atomic import atomic_path
+from muse_fx.errors import printable
 
 
 class ProgressFile:

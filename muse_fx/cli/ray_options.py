@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..scale.cluster import DEFAULT, check_address
+from muse_fx.scale.cluster import DEFAULT, check_address
 
 
 def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

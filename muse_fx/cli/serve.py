@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..devices import resolve_device
-from ..errors import MuseFxError
-from .ray_options import ray_option
+from muse_fx.cli.ray_options import ray_option
+from muse_fx.engine.devices import resolve_device
+from muse_fx.errors import MuseFxError
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
@@ -108,11 +108,11 @@ def serve(
     try:
         import uvicorn
 
-        from ..server.app import create_app
-        from ..server.config import ServerConfig, default_batch
-        from ..server.models import load_models
-        from ..server.runner import uvicorn_settings
-        from ..server.tokens import is_loopback, require_token_off_loopback, resolve_token
+        from muse_fx.server.app import create_app
+        from muse_fx.server.limits import ServerConfig, default_batch
+        from muse_fx.server.model_pool import load_models
+        from muse_fx.server.runner import uvicorn_settings
+        from muse_fx.server.tokens import is_loopback, require_token_off_loopback, resolve_token
     except ImportError as error:
         raise click.ClickException(
             f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
@@ -181,8 +181,8 @@ def _serve_on_ray(
     guarded: str,
 ) -> None:
     """The same app on Ray Serve replicas, until Ctrl-C (docs/scale-out.md)."""
-    from ..registry import get_entry
-    from ..scale.cluster import connected
+    from muse_fx.engine.registry import get_entry
+    from muse_fx.scale.cluster import connected
 
     try:  # a misspelt name would otherwise fail in every replica, after Serve's retries
         for name in (spec for spec in models if not spec.endswith(".safetensors")):
@@ -190,7 +190,7 @@ def _serve_on_ray(
     except MuseFxError as error:
         raise click.ClickException(str(error)) from None
     with connected(address) as ray:
-        from ..scale.serve import application, deploy, serve_until_interrupted
+        from muse_fx.scale.serve import application, deploy, serve_until_interrupted
 
         if scaling["gpus"] is None:
             scaling["gpus"] = float(ray.cluster_resources().get("GPU", 0) > 0)

@@ -13,7 +13,7 @@ def train() -> None:
 
 
 def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | None, overrides: dict) -> None:
-    from muse_fx.training.config import check_data, load_config
+    from muse_fx.training.train_config import check_data, load_config
     from muse_fx.training.trainer import Trainer
 
     overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -94,7 +94,7 @@ def average(out: Path, checkpoints: tuple[Path, ...]) -> None:
 @click.option("--name", required=True, help="Registry name, e.g. cpu-small.")
 @click.option("--version", required=True, help="Version string, e.g. 1.0.")
 @click.option("--fp16", is_flag=True, help="Store weights as float16 (half the size).")
-@click.option("--out-dir", type=click.Path(path_type=Path), help="Where to write (default: muse_fx/models/).")
+@click.option("--out-dir", type=click.Path(path_type=Path), help="Where to write (default: muse_fx/bundled_models/).")
 @click.option("--recipe", default="", help="How it was trained (default: the config and steps).")
 @click.option("--hardware", default="", help="What it was trained on.")
 @click.option("--card", default="", help="Model card file name, next to the weights.")
@@ -120,7 +120,7 @@ def export(
     write_registry: bool,
 ) -> None:
     """Write CHECKPOINT's log-mel + mel2mel + musecoder as safetensors and print its registry entry."""
-    from muse_fx.registry import MODELS_DIR
+    from muse_fx.engine.registry import MODELS_DIR
     from muse_fx.training.export import add_to_registry, entry_toml, export_checkpoint
 
     folder = out_dir or MODELS_DIR

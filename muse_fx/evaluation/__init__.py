@@ -1,7 +1,7 @@
 """Objective evaluation of enhancement systems on (degraded, clean) pairs, with the paper's metrics."""
 
-from .clips import Clip, find_clips
-from .metrics import METRICS, Metric, score_pair
-from .runner import run
+from muse_fx.evaluation.clips import Clip, find_clips
+from muse_fx.evaluation.metrics import METRICS, Metric, score_pair
+from muse_fx.evaluation.runner import run
 
 __all__ = ["METRICS", "Clip", "Metric", "find_clips", "run", "score_pair"]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import fullband
-from .fwsnrseg import fwsnrseg
-from .sisdr import si_sdr
-from .spectral import multi_resolution_stft, spectrogram_l1
-from .visqol_score import visqol
+from muse_fx.evaluation import fullband
+from muse_fx.evaluation.fwsnrseg import fwsnrseg
+from muse_fx.evaluation.sisdr import si_sdr
+from muse_fx.evaluation.spectral import multi_resolution_stft, spectrogram_l1
+from muse_fx.evaluation.visqol_score import visqol
 
 
 @dataclass(frozen=True)

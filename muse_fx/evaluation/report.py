@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import Metric
+from muse_fx.evaluation.metrics import Metric
 
 
 def write_csv(path: Path, rows: Sequence[dict], metrics: Sequence[Metric]) -> None:

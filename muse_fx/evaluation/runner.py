@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plot import save_spectrograms
-from .clips import METRIC_RATE, Clip, file_rate, load_mono, to_metric_rate
-from .metrics import Metric, score_pair, unit_norm
-from .report import markdown_table, summarise, write_csv
-from .systems import OURS, System
+from muse_fx.evaluation.clips import METRIC_RATE, Clip, file_rate, load_mono, to_metric_rate
+from muse_fx.evaluation.metrics import Metric, score_pair, unit_norm
+from muse_fx.evaluation.report import markdown_table, summarise, write_csv
+from muse_fx.evaluation.systems import OURS, System
+from muse_fx.plot import save_spectrograms
 
 FIGURE_PANELS = ("input", "clean", *OURS, "paper")  # before/after: what goes in, the goal, ours, the paper's
 

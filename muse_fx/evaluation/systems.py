@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..plugin import MuseEnhance
+from muse_fx.plugin import MuseEnhance
 
 System = Callable[[np.ndarray, int], np.ndarray]
 

@@ -18,11 +18,17 @@ from collections.abc import Callable
 from pathlib import Path
 from tkinter import ttk
 
-from ..errors import MuseFxError
-from ..interrupts import STOP_SIGNALS
-from ..preset_files import available
-from .audacity_panel_settings import PanelSettings, load_settings, preset_levels, save_settings, settings_path
-from .audacity_tasks import Cancelled, audition_task, enhance_task, idle_status, in_plain_words
+from muse_fx.errors import MuseFxError
+from muse_fx.integrations.audacity_panel_settings import (
+    PanelSettings,
+    load_settings,
+    preset_levels,
+    save_settings,
+    settings_path,
+)
+from muse_fx.integrations.audacity_tasks import Cancelled, audition_task, enhance_task, idle_status, in_plain_words
+from muse_fx.interrupts import STOP_SIGNALS
+from muse_fx.presets.files import available
 
 TITLE = "muse_fx"
 DEFAULT_PRESET = "(default)"

@@ -10,9 +10,9 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
-from ..atomic import atomic_path
-from ..parameters import check_mix, check_strength
-from ..preset_files import available
+from muse_fx.atomic import atomic_path
+from muse_fx.parameters import check_mix, check_strength
+from muse_fx.presets.files import available
 
 FILE_NAME = "audacity-panel.toml"
 URL_SCHEMES = ("http://", "https://")

@@ -16,11 +16,11 @@ import platformdirs
 import psutil
 import soundfile as sf
 
-from ..errors import MuseFxError
-from . import audacity_pipe
-from .audacity import enhance_selection, export_selection
-from .audacity_panel_settings import PanelSettings
-from .audacity_pipe import AudacityNotRunningError, AudacityPipe, AudacityTimeoutError
+from muse_fx.errors import MuseFxError
+from muse_fx.integrations import audacity_pipe
+from muse_fx.integrations.audacity import enhance_selection, export_selection
+from muse_fx.integrations.audacity_panel_settings import PanelSettings
+from muse_fx.integrations.audacity_pipe import AudacityNotRunningError, AudacityPipe, AudacityTimeoutError
 
 Progress = Callable[[float | None, str], None]
 """``progress(fraction, what)``: how far the task is (None: unknown) and what it is doing, in words."""
@@ -46,7 +46,7 @@ def enhance_task(
     """Enhance the selection into new tracks, as `muse-fx audacity enhance-selection` does; returns what was done.
 
     The model loads only once the selection has been read, so a missing selection is reported at once."""
-    from ..cli.enhance import make_enhance_file
+    from muse_fx.cli.enhance import make_enhance_file
 
     tracks = []
     adapter = None
@@ -87,8 +87,8 @@ def audition_task(
 ) -> Path:
     """Write an audition page for the selection (the first selected track): the panel's preset and mix at
     strength 0.5, 1 and the panel's own. Returns the page; each audition replaces the previous one."""
-    from ..audition.page import write_audition
-    from ..audition.variants import plan
+    from muse_fx.audition.page import write_audition
+    from muse_fx.audition.variants import plan
 
     folder = folder or platformdirs.user_cache_path("muse-fx") / "audacity-audition"
     excerpts = folder / "selection"

@@ -23,11 +23,11 @@ from types import ModuleType
 import click
 from tqdm import tqdm
 
-from ..atomic import DEBRIS, atomic_path
-from ..audio_io import check_writable, probe
-from ..cli.enhance import Outcome, attempt, print_outcome
-from ..errors import MuseFxError
-from .cluster import ClusterError, connected
+from muse_fx.atomic import DEBRIS, atomic_path
+from muse_fx.audio_io import check_writable, probe
+from muse_fx.cli.enhance import Outcome, attempt, print_outcome
+from muse_fx.errors import MuseFxError
+from muse_fx.scale.cluster import ClusterError, connected
 
 RETRIES = 2  # further attempts at a file whose worker died on it
 

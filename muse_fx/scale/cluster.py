@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from ..errors import MuseFxError
+from muse_fx.errors import MuseFxError
 
 LOCAL, AUTO = "local", "auto"
 DEFAULT = ""  # `--ray` given without a value

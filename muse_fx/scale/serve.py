@@ -18,12 +18,12 @@ import torch
 from ray import serve
 from ray.serve.config import HTTPOptions
 
-from ..devices import resolve_device
-from ..server.app import create_app
-from ..server.batcher import Batcher, BatchKey, Job
-from ..server.config import ServerConfig, default_batch
-from ..server.models import ServedModel, load_models
-from ..server.tokens import resolve_token
+from muse_fx.engine.devices import resolve_device
+from muse_fx.server.app import create_app
+from muse_fx.server.batcher import Batcher, BatchKey, Job
+from muse_fx.server.limits import ServerConfig, default_batch
+from muse_fx.server.model_pool import ServedModel, load_models
+from muse_fx.server.tokens import resolve_token
 
 APP = "muse-fx"
 

@@ -8,13 +8,13 @@ import torch
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from .. import __version__
-from ..errors import AudioInputError
-from .batcher import Batcher
-from .config import ServerConfig
-from .models import ServedModel
-from .service import Service
-from .tokens import token_matches
+from muse_fx import __version__
+from muse_fx.errors import AudioInputError
+from muse_fx.server.batcher import Batcher
+from muse_fx.server.limits import ServerConfig
+from muse_fx.server.model_pool import ServedModel
+from muse_fx.server.service import Service
+from muse_fx.server.tokens import token_matches
 
 
 def create_app(

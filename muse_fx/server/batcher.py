@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..pipeline import Enhancer, Settings
-from .models import ServedModel
+from muse_fx.engine.pipeline import Enhancer, Settings
+from muse_fx.server.model_pool import ServedModel
 
 MAX_ENHANCERS = 64  # cached (model, settings) pairs; requests choose mix and seed freely
 

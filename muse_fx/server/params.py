@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 from starlette.datastructures import FormData, UploadFile
 
-from ..parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
-from ..pipeline import Settings
+from muse_fx.engine.pipeline import Settings
+from muse_fx.parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
 
 OUTPUTS = ("float32", "same")  # WAV float32, or the upload's own container and subtype
 FIELDS = ("file", "model", "musecoder", "steps", "mix", "strength", "seed", "full_band", "output")

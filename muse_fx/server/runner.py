@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from .config import ServerConfig
-from .connections import GuardedH11Protocol, connection_limit, throttle_descriptor_errors
+from muse_fx.server.connections import GuardedH11Protocol, connection_limit, throttle_descriptor_errors
+from muse_fx.server.limits import ServerConfig
 
 
 def uvicorn_settings(app: FastAPI) -> dict:

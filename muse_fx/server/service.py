@@ -22,15 +22,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
-from .. import __version__
-from ..plugin import default_musecoder
-from .admission import Admission, Busy
-from .batcher import Batcher
-from .config import ServerConfig
-from .enhance import Cancelled, enhance_upload
-from .models import ServedModel
-from .params import parse_params, reject
-from .upload import read_form
+from muse_fx import __version__
+from muse_fx.plugin import default_musecoder
+from muse_fx.server.admission import Admission, Busy
+from muse_fx.server.batcher import Batcher
+from muse_fx.server.enhance import Cancelled, enhance_upload
+from muse_fx.server.limits import ServerConfig
+from muse_fx.server.model_pool import ServedModel
+from muse_fx.server.params import parse_params, reject
+from muse_fx.server.upload import read_form
 
 CLIENT_GONE = 499  # nginx's status for "the client closed the connection"; nobody is left to read it
 T = TypeVar("T")

@@ -7,7 +7,7 @@ import ipaddress
 import os
 from pathlib import Path
 
-from ..errors import MuseFxError
+from muse_fx.errors import MuseFxError
 
 TOKEN_ENV = "MUSE_FX_TOKEN"
 

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
-from .params import FIELDS
+from muse_fx.server.params import FIELDS
 
 
 def too_large(max_bytes: int) -> HTTPException:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .corpus import Line, Work
-from .drums import groove
-from .instruments import BY_NAME, ENSEMBLES, INSTRUMENTS, KEYBOARDS, Instrument
-from .midi import DRUM_CHANNEL
-from .performance import TEMPO_BPM, Performance, perform
-from .soundfonts import Soundfont
+from muse_fx.training.corpus import Line, Work
+from muse_fx.training.drums import groove
+from muse_fx.training.humanise import TEMPO_BPM, Performance, perform
+from muse_fx.training.instruments import BY_NAME, ENSEMBLES, INSTRUMENTS, KEYBOARDS, Instrument
+from muse_fx.training.midi import DRUM_CHANNEL
+from muse_fx.training.soundfonts import Soundfont
 
 # Chances of each arrangement: a one-line tune is solo or over drums; a score is played in one of four ways.
 TUNE_KINDS = {"solo": 0.7, "drums": 0.3}

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
-from ..config import ModelConfig
-from ..model import MuseModel
+from muse_fx.atomic import atomic_path
+from muse_fx.engine.model_config import ModelConfig
+from muse_fx.engine.muse_model import MuseModel
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    """torch.save to a temp file then rename: a crash mid-write leaves the previous checkpoint intact."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    """A crash mid-write leaves the previous checkpoint intact."""
+    with atomic_path(path) as tmp:
         torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -11,10 +11,10 @@ import soundfile as sf
 import torch
 import torchaudio
 
-from .degrade.chain import DegradeConfig, Degrader
-from .loudness import loudness_db
-from .render import read_manifest
-from .synthetic import tone_sequence
+from muse_fx.training.degrade.chain import DegradeConfig, Degrader
+from muse_fx.training.loudness import loudness_db
+from muse_fx.training.render import read_manifest
+from muse_fx.training.synthetic import tone_sequence
 
 SILENCE_DB = -50.0  # segments quieter than this are redrawn: nothing to learn from silence
 

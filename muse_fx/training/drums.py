@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .performance import TIMING_JITTER_S, Event
+from muse_fx.training.humanise import TIMING_JITTER_S, Event
 
 # General MIDI percussion keys (the avldrums kits follow the same map).
 KICK, SNARE, CLOSED_HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE, RIDE_BELL, SPLASH = 36, 38, 42, 44, 46, 49, 51, 53, 55

@@ -9,9 +9,9 @@ from pathlib import Path
 import tomli_w
 import torch
 
-from ..atomic import atomic_path
-from ..weights import save_model, sha256_of
-from .checkpoint import load_checkpoint, model_from_checkpoint
+from muse_fx.atomic import atomic_path
+from muse_fx.engine.weights import save_model, sha256_of
+from muse_fx.training.checkpoint import load_checkpoint, model_from_checkpoint
 
 
 def _describe(state: dict) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from .performance import Event
+from muse_fx.training.humanise import Event
 
 TICKS_PER_QUARTER = 480
 TICKS_PER_SECOND = 960  # at the fixed 120 BPM tempo written below

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..musecoder import Musecoder
+from muse_fx.engine.musecoder import Musecoder
 
 
 def lsgan(scores: torch.Tensor, real: bool) -> torch.Tensor:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import soundfile as sf
 
-from ..atomic import atomic_path
-from .data import Batches, DataConfig
+from muse_fx.atomic import atomic_path
+from muse_fx.training.data import Batches, DataConfig
 
 
 def write_pairs(

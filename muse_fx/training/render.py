@@ -19,11 +19,11 @@ import soundfile as sf
 import torch
 import torchaudio
 
-from .arrangement import Arrangement, arrange
-from .corpus import Work, split_for, works
-from .loudness import normalise
-from .midi import midi_bytes
-from .soundfonts import DRUM_KITS, SOUNDFONTS, Soundfont, installed
+from muse_fx.training.arrangement import Arrangement, arrange
+from muse_fx.training.corpus import Work, split_for, works
+from muse_fx.training.loudness import normalise
+from muse_fx.training.midi import midi_bytes
+from muse_fx.training.soundfonts import DRUM_KITS, SOUNDFONTS, Soundfont, installed
 
 SAMPLE_RATE = 44100
 MIN_RENDER_RATE = 32000  # FluidSynth's interpolation aliases at 16 kHz; render at least this high and resample

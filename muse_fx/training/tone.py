@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import welch
 
-from ..evaluation.clips import load_mono
+from muse_fx.evaluation.clips import load_mono
 
 RATE = 16000  # paper-val's rate: the comparison is made where both have content
 BANDS_HZ = ((60, 500), (500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (2000, 8000))

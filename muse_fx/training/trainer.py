@@ -15,17 +15,17 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
-from .. import diffusion
-from ..devices import resolve_device
-from ..fast_path import apply_mel_gain
-from ..mel2mel import Discriminator
-from ..model import MuseModel
-from ..weights import load_model
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import TrainConfig
-from .curves import CurveLog
-from .data import Batches
-from .objectives import diffusion_loss, lsgan, spectral_losses
+from muse_fx.engine import diffusion
+from muse_fx.engine.devices import resolve_device
+from muse_fx.engine.fast_path import apply_mel_gain
+from muse_fx.engine.mel2mel import Discriminator
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.weights import load_model
+from muse_fx.training.checkpoint import load_checkpoint, save_checkpoint
+from muse_fx.training.curves import CurveLog
+from muse_fx.training.data import Batches
+from muse_fx.training.objectives import diffusion_loss, lsgan, spectral_losses
+from muse_fx.training.train_config import TrainConfig
 
 MODES = ("mel2mel", "musecoder", "both", "joint")
 

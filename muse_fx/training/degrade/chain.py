@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ..loudness import loudness_db
-from . import eq, noise
-from .rooms import convolve_aligned
+from muse_fx.training.degrade import eq, noise
+from muse_fx.training.degrade.rooms import convolve_aligned
+from muse_fx.training.loudness import loudness_db
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import random
 
 import torch
 
-from .spectral import bin_frequencies, butterworth_gain, shape, smooth_step
+from muse_fx.training.degrade.spectral import bin_frequencies, butterworth_gain, shape, smooth_step
 
 BAND_EDGES_HZ = (200.0, 1000.0, 4000.0)
 MAX_BAND_DB = 15.0

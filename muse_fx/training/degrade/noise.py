@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from .spectral import bin_frequencies, butterworth_gain, shape
+from muse_fx.training.degrade.spectral import bin_frequencies, butterworth_gain, shape
 
 COLOUR_EXPONENTS = {"white": 0.0, "pink": 1.0, "brown": 2.0}  # power ∝ 1 / f^exponent
 

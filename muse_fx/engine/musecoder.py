@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import MelConfig, MusecoderConfig
+from muse_fx.engine.model_config import MelConfig, MusecoderConfig
 
 EMBEDDING_DIM = 128
 

@@ -1,6 +1,6 @@
 """Presets: TOML files that describe a chain of MuseEnhance and pedalboard plugins.
 
-Bundled presets live in `muse_fx/presets/` (the repo's `presets/`); the user's own, in the platformdirs config
+Bundled presets live in `muse_fx/presets/library/` (the repo's `presets/`); the user's own, in the platformdirs config
 folder (`muse-fx presets list` prints it), add to them and override them by name.
 """
 
@@ -14,12 +14,12 @@ from pathlib import Path
 import pedalboard
 import tomli_w
 
-from .atomic import atomic_path
-from .board import Pedalboard, is_native
-from .errors import MuseFxError, PresetError
-from .loudness import Loudness
-from .plugin import MuseEnhance
-from .preset_files import available, user_dir  # noqa: F401 - user_dir is part of this module's API
+from muse_fx.atomic import atomic_path
+from muse_fx.board import Pedalboard, is_native
+from muse_fx.errors import MuseFxError, PresetError
+from muse_fx.loudness import Loudness
+from muse_fx.plugin import MuseEnhance
+from muse_fx.presets.files import available, user_dir  # noqa: F401 - user_dir is part of this module's API
 
 MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "strength", "seed", "full_band", "device")
 SAVED_MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "strength", "seed", "full_band")

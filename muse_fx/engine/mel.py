@@ -6,7 +6,7 @@ import torch
 import torchaudio
 from torch import nn
 
-from .config import MelConfig
+from muse_fx.engine.model_config import MelConfig
 
 
 class LogMel(nn.Module):

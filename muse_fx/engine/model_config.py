@@ -81,3 +81,9 @@ CPU_SMALL = ModelConfig(
 # later), CPU_SMALL's generator; no musecoder yet, so the fast path renders it.
 FULL_BAND_MEL = MelConfig(sample_rate=44100, n_fft=2048, hop_length=441, n_mels=128, f_max=22050.0)
 FULL_BAND = ModelConfig(mel=FULL_BAND_MEL, mel2mel=CPU_SMALL.mel2mel, musecoder=None)
+
+# Seconds-long smoke runs and the test suite's random-init model: same architecture, a handful of channels.
+TINY = ModelConfig(
+    mel2mel=Mel2MelConfig(ngf=4, n_blocks=1, ndf=4, discriminator_layers=2),
+    musecoder=MusecoderConfig(residual_channels=4, residual_layers=2, dilation_cycle=2),
+)

@@ -11,11 +11,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from .atomic import atomic_path
-from .config import ModelConfig
-from .errors import ModelError
-from .model import MuseModel
-from .registry import ModelEntry, get_entry
+from muse_fx.atomic import atomic_path
+from muse_fx.engine.model_config import ModelConfig
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.registry import ModelEntry, get_entry
+from muse_fx.errors import ModelError
 
 FORMAT = "muse_fx/1"
 

@@ -15,13 +15,13 @@ import soxr
 import torch
 import torch.nn.functional as F
 
-from . import diffusion
-from .bandsplit import recombine_high_band
-from .chunking import ChunkLayout, overlap_add
-from .errors import ModelError
-from .fast_path import apply_mel_gain, limit_attenuation, match_mel
-from .mel2mel import DOWNSAMPLING
-from .model import MuseModel
+from muse_fx.engine import diffusion
+from muse_fx.engine.bandsplit import recombine_high_band
+from muse_fx.engine.chunking import ChunkLayout, overlap_add
+from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_mel
+from muse_fx.engine.mel2mel import DOWNSAMPLING
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.errors import ModelError
 
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25

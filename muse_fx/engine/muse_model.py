@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
-from .config import ModelConfig
-from .mel import LogMel
-from .mel2mel import Generator
-from .musecoder import Musecoder
+from muse_fx.engine.mel import LogMel
+from muse_fx.engine.mel2mel import Generator
+from muse_fx.engine.model_config import ModelConfig
+from muse_fx.engine.musecoder import Musecoder
 
 
 class MuseModel(nn.Module):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-BUNDLED_DIR = Path(__file__).parent / "presets"
+BUNDLED_DIR = Path(__file__).parent / "library"
 
 
 def user_dir() -> Path:

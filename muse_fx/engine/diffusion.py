@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import MusecoderConfig
-from .musecoder import Musecoder
+from muse_fx.engine.model_config import MusecoderConfig
+from muse_fx.engine.musecoder import Musecoder
 
 # The warm start joins the chain where √(1−ᾱ) ≈ 0.25: noise well below a music signal's level, so the structure
 # of the fast output survives while the musecoder still re-draws its fine detail (and the 6-step schedule keeps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import DeviceUnavailableError
+from muse_fx.errors import DeviceUnavailableError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 

@@ -12,20 +12,16 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import CPU_SMALL, FULL_BAND, PAPER, Mel2MelConfig, ModelConfig, MusecoderConfig
-from ..errors import TrainingConfigError
-from .data import DataConfig
-from .degrade.chain import DegradeConfig
+from muse_fx.engine.model_config import CPU_SMALL, FULL_BAND, PAPER, TINY, ModelConfig
+from muse_fx.errors import TrainingConfigError
+from muse_fx.training.data import DataConfig
+from muse_fx.training.degrade.chain import DegradeConfig
 
-PRESETS = {
+MODEL_SIZES = {
     "paper": PAPER,
     "cpu_small": CPU_SMALL,
     "full_band": FULL_BAND,
-    # Seconds-long smoke runs (tests, CI): same architecture, a handful of channels.
-    "tiny": ModelConfig(
-        mel2mel=Mel2MelConfig(ngf=4, n_blocks=1, ndf=4, discriminator_layers=2),
-        musecoder=MusecoderConfig(residual_channels=4, residual_layers=2, dilation_cycle=2),
-    ),
+    "tiny": TINY,
 }
 CONFIG_DIR = Path(__file__).parent / "configs"
 DATA_ENV = "MUSE_FX_DATA"
@@ -65,7 +61,7 @@ class TrainConfig:
 
     @property
     def model(self) -> ModelConfig:
-        return PRESETS[self.preset]
+        return MODEL_SIZES[self.preset]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -111,8 +107,8 @@ def load_config(name: str | Path, overrides: dict | None = None, data: Path | No
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise TrainingConfigError(f"{path} is not valid TOML: {error}") from None
     preset = raw.get("model", {}).get("preset", "cpu_small")
-    if preset not in PRESETS:
-        raise TrainingConfigError(f"{path}: unknown model preset {preset!r}; choose from {sorted(PRESETS)}")
+    if preset not in MODEL_SIZES:
+        raise TrainingConfigError(f"{path}: unknown model size {preset!r}; choose from {sorted(MODEL_SIZES)}")
     root = data or (Path(os.environ[DATA_ENV]) if os.environ.get(DATA_ENV) else None)
     optim = {**raw.get("train", {}), **(overrides or {})}
     data_config = _build(DataConfig, _data_paths(raw.get("data", {}), root))

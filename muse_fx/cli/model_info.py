@@ -2,7 +2,7 @@
 
 import click
 
-from ..registry import default_model_name, get_entry, list_models
+from muse_fx.engine.registry import default_model_name, get_entry, list_models
 
 
 @click.group()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .mel import LogMel
+from muse_fx.engine.mel import LogMel
 
 MAX_BOOST_DB = 18.0  # a band may come back up to this much louder: enough for the ±15 dB mic EQ we undo
 

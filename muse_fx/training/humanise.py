@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .corpus import Line
-from .instruments import Instrument
+from muse_fx.training.corpus import Line
+from muse_fx.training.instruments import Instrument
 
 TEMPO_BPM = {"tune": (80, 140), "chorale": (56, 96), "quartet": (60, 132)}
 MAX_SECONDS = 75.0  # long quartet movements are cut: variety beats length

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from ..errors import ModelError
-from ..model import MuseModel
-from ..registry import get_entry
-from ..weights import load_model, sha256_of
+from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.registry import get_entry
+from muse_fx.engine.weights import load_model, sha256_of
+from muse_fx.errors import ModelError
 
 
 @dataclass(frozen=True)

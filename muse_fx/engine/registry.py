@@ -9,10 +9,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ModelConfig
-from .errors import ModelError
+from muse_fx.engine.model_config import ModelConfig
+from muse_fx.errors import ModelError
 
-MODELS_DIR = Path(__file__).parent / "models"
+MODELS_DIR = Path(__file__).parents[1] / "bundled_models"
 REGISTRY_FILE = MODELS_DIR / "registry.toml"
 
 

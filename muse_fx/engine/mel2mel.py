@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import Mel2MelConfig
+from muse_fx.engine.model_config import Mel2MelConfig
 
 DOWNSAMPLING = 4  # two stride-2 convolutions: frames and bands must be padded to a multiple of this
 
