@@ -12,11 +12,22 @@ import torch
 from muse_fx.audio import Layout, prepare
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.devices import resolve_device
-from muse_fx.engine.pipeline import Enhancer, Settings, chunk_layout
+from muse_fx.engine.pipeline import Enhancer, chunk_layout
 from muse_fx.engine.registry import get_entry
 from muse_fx.engine.weights import load_model, names_a_file
 from muse_fx.errors import AudioInputError, ModelError, MuseFxWarning
-from muse_fx.parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
+from muse_fx.settings import (
+    DEVICE,
+    FULL_BAND,
+    MIX,
+    MODEL,
+    MUSECODER,
+    SEED,
+    STEPS,
+    STRENGTH,
+    Settings,
+    default_batch_size,
+)
 
 
 def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.Module = "default") -> str:
@@ -45,17 +56,17 @@ class MuseEnhance:
 
     def __init__(
         self,
-        model: str | os.PathLike = "default",
+        model: str | os.PathLike = MODEL.default,
         musecoder: str | None = None,
-        steps: int = 6,
-        mix: float = 1.0,
-        device: str = "auto",
-        seed: int = 0,
-        full_band: bool = True,
+        steps: int = STEPS.default,
+        mix: float = MIX.default,
+        device: str = DEVICE.default,
+        seed: int = SEED.default,
+        full_band: bool = FULL_BAND.default,
         batch_size: int | None = None,
         server: str | None = None,
         fallback_local: bool = False,
-        strength: float = 1.0,
+        strength: float = STRENGTH.default,
     ):
         self._device = resolve_device(device)
         self._model_name = model
@@ -69,7 +80,7 @@ class MuseEnhance:
         self.mix = mix
         self.strength = strength
         self.seed = seed
-        self.full_band = bool(full_band)
+        self.full_band = FULL_BAND.check(full_band)
         self.batch_size = batch_size
         self._latency_rate = 44100  # until a stream says otherwise
         self.reset()
@@ -108,7 +119,7 @@ class MuseEnhance:
 
     @musecoder.setter
     def musecoder(self, value: str) -> None:
-        self._musecoder = check_musecoder(value)
+        self._musecoder = MUSECODER.check(value)
         self._musecoder_chosen = True
 
     @property
@@ -117,7 +128,7 @@ class MuseEnhance:
 
     @steps.setter
     def steps(self, value: int) -> None:
-        self._steps = check_steps(value)
+        self._steps = STEPS.check(value)
 
     @property
     def mix(self) -> float:
@@ -125,7 +136,7 @@ class MuseEnhance:
 
     @mix.setter
     def mix(self, value: float) -> None:
-        self._mix = check_mix(value)
+        self._mix = MIX.check(value)
 
     @property
     def strength(self) -> float:
@@ -135,7 +146,7 @@ class MuseEnhance:
 
     @strength.setter
     def strength(self, value: float) -> None:
-        self._strength = check_strength(value)
+        self._strength = STRENGTH.check(value)
 
     @property
     def seed(self) -> int:
@@ -143,7 +154,7 @@ class MuseEnhance:
 
     @seed.setter
     def seed(self, value: int) -> None:
-        self._seed = check_seed(value)
+        self._seed = SEED.check(value)
 
     @property
     def sample_rate(self) -> int:
@@ -151,7 +162,7 @@ class MuseEnhance:
         return self._local_model().sample_rate
 
     def _enhancer(self) -> Enhancer:
-        batch = self.batch_size or (16 if self._device.type != "cpu" else 4 if self.musecoder == "fast" else 1)
+        batch = self.batch_size or default_batch_size(self._device.type, self.musecoder)
         settings = Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch, self.strength)
         return Enhancer(self._local_model(), settings)
 
@@ -164,7 +175,7 @@ class MuseEnhance:
             params["strength"] = self.strength
         if self._musecoder_chosen:
             params["musecoder"] = self.musecoder
-        if self.model != "default":
+        if self.model != MODEL.default:
             params["model"] = self.model
         try:
             with ServerClient(self.server) as client:

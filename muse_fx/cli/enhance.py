@@ -18,10 +18,11 @@ from muse_fx.cli.inputs import expand, plan_outputs
 from muse_fx.cli.progress_bar import AudioBar
 from muse_fx.cli.progress_file import ProgressFile
 from muse_fx.cli.ray_options import ray_option
+from muse_fx.cli.setting_options import setting_option
 from muse_fx.engine.devices import DEVICES
 from muse_fx.errors import MuseFxError
 from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
-from muse_fx.parameters import MAX_SEED, MUSECODERS
+from muse_fx.settings import DEVICE, MIX, MODEL, MUSECODER, SEED, STEPS, STRENGTH
 
 SKIPPED_LISTED = 10  # a folder of 500 PDFs should not bury the summary
 
@@ -48,8 +49,8 @@ def musecoder_help() -> str:
     else:
         bundled = ", ".join(f"{musecoder} on {device}" for device, musecoder in measured.items())
     return (
-        f"fast or diffusion.  [default: {bundled} for the bundled model; for a model file, fast on CPU and "
-        "diffusion on a GPU]"
+        f"{' or '.join(MUSECODER.choices)}.  [default: {bundled} for the bundled model; for a model file, fast on "
+        "CPU and diffusion on a GPU]"
     )
 
 
@@ -62,17 +63,13 @@ def musecoder_help() -> str:
 )
 @click.option("-r", "--recursive", is_flag=True, help="Look into sub-folders of folder inputs.")
 @click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
-@click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
-@click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
-@click.option(
-    "--strength",
-    type=click.FloatRange(0, 1),
-    help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.  [default: 1]",
-)
-@click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
-@click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
-@click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
-@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Seed for diffusion noise (same seed, same output).")
+@setting_option(MODEL)
+@setting_option(MIX)
+@setting_option(STRENGTH)
+@setting_option(MUSECODER, help=musecoder_help())
+@setting_option(STEPS)
+@setting_option(DEVICE, type=click.Choice(DEVICES))
+@setting_option(SEED)
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Output format.  [default: the input's]")
 @click.option("--subtype", help="Output sample format, e.g. PCM_16, PCM_24, FLOAT.  [default: the input's]")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
@@ -143,7 +140,6 @@ def enhance(
                 raise click.UsageError("--ray and --server both run the model elsewhere; choose one")
             if output_dir:
                 output_dir.mkdir(parents=True, exist_ok=True)
-            settings["steps"] = int(settings["steps"]) if settings["steps"] else None
             make_board = partial(build_board, preset, **settings)
             board = make_board() if ray_address is None else None  # on Ray, each worker builds its own
         except (MuseFxError, click.UsageError) as error:

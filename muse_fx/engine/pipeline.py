@@ -8,7 +8,6 @@ match) → resample back → recombine the band above the model's Nyquist from t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import soxr
@@ -22,24 +21,13 @@ from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_me
 from muse_fx.engine.mel2mel import DOWNSAMPLING
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.errors import ModelError
+from muse_fx.settings import Settings
 
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
 # soxr's very high quality is flat to 0.91 × Nyquist: the crossover (bandsplit.py) meets an unattenuated model band.
 RESAMPLE_QUALITY = "VHQ"
-
-
-@dataclass(frozen=True)
-class Settings:
-    musecoder: str = "fast"
-    steps: int = 6
-    mix: float = 1.0
-    seed: int = 0
-    full_band: bool = True
-    batch_size: int = 4
-    strength: float = 1.0  # how far cuts may go: 1 = the model's own, 0 = none (see fast_path.limit_attenuation)
-    warm_start: bool = True  # diffusion starts from the noised fast output (diffusion.sample's `start`)
 
 
 def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:

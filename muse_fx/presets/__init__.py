@@ -14,6 +14,7 @@ from pathlib import Path
 import pedalboard
 import tomli_w
 
+from muse_fx import settings
 from muse_fx.atomic import atomic_path
 from muse_fx.board import Pedalboard, is_native
 from muse_fx.errors import MuseFxError, PresetError
@@ -21,8 +22,8 @@ from muse_fx.loudness import Loudness
 from muse_fx.plugin import MuseEnhance
 from muse_fx.presets.files import available, user_dir  # noqa: F401 - user_dir is part of this module's API
 
-MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "strength", "seed", "full_band", "device")
-SAVED_MUSE_PARAMETERS = ("model", "musecoder", "steps", "mix", "strength", "seed", "full_band")
+MUSE_PARAMETERS = tuple(setting.name for setting in settings.PRESET)  # the keys a preset's MuseEnhance may give
+SAVED_MUSE_PARAMETERS = tuple(setting.name for setting in settings.SOUND)  # where it runs is not saved
 
 
 def native_plugin_types() -> dict[str, type]:

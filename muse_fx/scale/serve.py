@@ -21,9 +21,10 @@ from ray.serve.config import HTTPOptions
 from muse_fx.engine.devices import resolve_device
 from muse_fx.server.app import create_app
 from muse_fx.server.batcher import Batcher, BatchKey, Job
-from muse_fx.server.limits import ServerConfig, default_batch
+from muse_fx.server.limits import ServerConfig
 from muse_fx.server.model_pool import ServedModel, load_models
 from muse_fx.server.tokens import resolve_token
+from muse_fx.settings import default_server_batch
 
 APP = "muse-fx"
 
@@ -80,7 +81,7 @@ class Replica:
     def __init__(self, models: Sequence[str], device: str, config: ServerConfig, batch_size: int | None):
         torch_device = resolve_device(device)  # "auto": the GPU Ray gave this replica, if any
         served = load_models(models, torch_device)
-        config = replace(config, max_batch=batch_size or default_batch(torch_device))
+        config = replace(config, max_batch=batch_size or default_server_batch(torch_device.type))
         self._app = create_app(served, torch_device, config, batcher=ServeBatcher(served, config))
 
     def __serve_build_asgi_app__(self):

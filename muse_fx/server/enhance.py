@@ -9,11 +9,12 @@ from typing import BinaryIO
 import torch
 
 from muse_fx.engine.chunking import overlap_add
-from muse_fx.engine.pipeline import Settings, chunk_layout
+from muse_fx.engine.pipeline import chunk_layout
 from muse_fx.server.batcher import Batcher, BatchKey
 from muse_fx.server.codec import decode, encode
 from muse_fx.server.limits import ServerConfig
 from muse_fx.server.params import EnhanceParams
+from muse_fx.settings import Settings
 
 
 class Cancelled(Exception):
