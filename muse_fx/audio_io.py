@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -189,7 +189,7 @@ def choose_subtype(fmt: str, requested: str | None, source_subtype: str) -> str:
     return soundfile.default_subtype(fmt)
 
 
-def check_writable(path: Path, overwrite: bool, inputs: set[Path] = frozenset()) -> None:
+def check_writable(path: Path, overwrite: bool, inputs: Collection[Path] = ()) -> None:
     resolved = path.resolve()
     if resolved in {p.resolve() for p in inputs}:
         raise OutputError(f"{path}: output would replace its own input; choose another output name or folder")
