@@ -10,7 +10,6 @@ import os
 import re
 import sys
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +17,7 @@ import numpy as np
 import soundfile
 
 from muse_fx.atomic import atomic_path
+from muse_fx.audio import AudioInfo
 from muse_fx.errors import AudioInputError, MuseFxError
 
 SOUNDFILE_READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
@@ -47,15 +47,6 @@ class Header(Protocol):
     frames: int
     samplerate: int
     extra_info: str
-
-
-@dataclass(frozen=True)
-class AudioInfo:
-    sample_rate: int
-    channels: int
-    frames: int
-    format: str
-    subtype: str
 
 
 def probe(path: Path) -> AudioInfo:

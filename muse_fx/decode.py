@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from muse_fx.audio_io import AudioInfo
+from muse_fx.audio import AudioInfo
 from muse_fx.errors import AudioInputError
 
 
