@@ -13,6 +13,17 @@ SAMPLE_RATE_RANGE = (4000, 768000)
 
 
 @dataclass(frozen=True)
+class AudioInfo:
+    """A file's header facts, whichever decoder (libsndfile or FFmpeg) read them."""
+
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+
+@dataclass(frozen=True)
 class Layout:
     """How an array holds its channels, so the result can be handed back in the same shape."""
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +17,7 @@ import numpy as np
 import soundfile
 
 from muse_fx.atomic import atomic_path
+from muse_fx.audio import AudioInfo
 from muse_fx.errors import AudioInputError, MuseFxError
 
 SOUNDFILE_READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
@@ -47,15 +47,6 @@ class Header(Protocol):
     frames: int
     samplerate: int
     extra_info: str
-
-
-@dataclass(frozen=True)
-class AudioInfo:
-    sample_rate: int
-    channels: int
-    frames: int
-    format: str
-    subtype: str
 
 
 def probe(path: Path) -> AudioInfo:
@@ -189,7 +180,7 @@ def choose_subtype(fmt: str, requested: str | None, source_subtype: str) -> str:
     return soundfile.default_subtype(fmt)
 
 
-def check_writable(path: Path, overwrite: bool, inputs: set[Path] = frozenset()) -> None:
+def check_writable(path: Path, overwrite: bool, inputs: Collection[Path] = ()) -> None:
     resolved = path.resolve()
     if resolved in {p.resolve() for p in inputs}:
         raise OutputError(f"{path}: output would replace its own input; choose another output name or folder")

@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from muse_fx.audio_io import AudioInfo
+from muse_fx.audio import AudioInfo
 from muse_fx.errors import AudioInputError
 
 
@@ -23,7 +23,7 @@ from muse_fx.errors import AudioInputError
 def _audio_stream(path: Path) -> Iterator[tuple[av.container.InputContainer, av.audio.AudioStream]]:
     """The first audio stream of `path`; FFmpeg's errors, here or in the caller's block, name the file."""
     try:
-        with open(path, "rb") as file, av.open(file) as container:
+        with open(path, "rb") as file, av.open(file, "r") as container:
             if not container.streams.audio:
                 raise AudioInputError(f"{path}: holds no audio stream (a silent video?); nothing to enhance")
             yield container, container.streams.audio[0]

@@ -16,8 +16,8 @@ import numpy as np
 import soundfile
 
 from muse_fx.atomic import atomic_path, scratch_folder, sweep_debris
+from muse_fx.audio import AudioInfo
 from muse_fx.audio_io import (
-    AudioInfo,
     OutputError,
     check_writable,
     choose_subtype,

@@ -240,3 +240,14 @@ def test_arrangement_weights_draw_scores_more_often(tmp_path):
         CleanClips(folder, "train", 16000, {"ensemble": 3.0}).segment(100, rng)[1]["arrangement"] for _ in range(400)
     ]
     assert 0.68 < draws.count("ensemble") / len(draws) < 0.82  # 3 : 1
+
+
+def test_render_gives_scores_several_arrangements_in_the_first_pass():
+    from muse_fx.training.corpus import Work
+    from muse_fx.training.render import MAX_TAKES, SCORE_TAKES, _takes
+
+    tune, chorale = Work("t", "tune", ()), Work("c", "chorale", ())
+    assert list(_takes(tune, 0)) == [0] and list(_takes(chorale, 0)) == list(range(SCORE_TAKES))
+    assert list(_takes(tune, 1)) == [1] and list(_takes(chorale, 1)) == [SCORE_TAKES]
+    every = [take for round_ in range(MAX_TAKES) for take in _takes(chorale, round_)]
+    assert every == list(range(MAX_TAKES))  # each take once, none past the cap

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyloudnorm
@@ -18,7 +19,7 @@ EXCERPT_CAP = 30.0  # seconds rendered when --duration is not given
 MIN_SECONDS = 0.5  # integrated loudness gates 0.4 s blocks
 ANCHOR_CUTOFF_HZ = 3500.0  # ITU-R BS.1534 (MUSHRA): the anchor is the reference low-passed at 3.5 kHz
 PICTURE_DPI = 80
-WAV = dict(fmt="WAV", subtype="PCM_16")  # what every browser's decodeAudioData reads
+WAV: dict[str, Any] = {"fmt": "WAV", "subtype": "PCM_16"}  # what every browser's decodeAudioData reads
 
 
 @dataclass(frozen=True)

@@ -19,4 +19,4 @@ def page_server(folder: Path) -> ThreadingHTTPServer:
 
 def page_url(server: ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}/index.html"
+    return f"http://{host!s}:{port}/index.html"

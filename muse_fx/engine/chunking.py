@@ -110,7 +110,7 @@ class StreamingOverlapAdd:
         """(channels, n) → (channels, m) finished output; m can be 0 while the first chunk fills."""
         self.pending = torch.cat([self.pending, block.to(self.pending.dtype)], dim=1)
         self.received += block.shape[1]
-        complete = []
+        complete: list[int] = []
         while self.layout.is_complete(self.next_chunk + len(complete), self.received):
             complete.append(self.next_chunk + len(complete))
         if complete:

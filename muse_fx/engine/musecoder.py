@@ -26,6 +26,7 @@ class DiffusionEmbedding(nn.Module):
         steps = torch.arange(max_steps).unsqueeze(1)
         dims = torch.arange(EMBEDDING_DIM // 2).unsqueeze(0)
         table = steps * 10.0 ** (dims * 4.0 / (EMBEDDING_DIM // 2 - 1))
+        self.table: torch.Tensor
         self.register_buffer("table", torch.cat([torch.sin(table), torch.cos(table)], dim=1), persistent=False)
         self.projection1 = nn.Linear(EMBEDDING_DIM, 512)
         self.projection2 = nn.Linear(512, 512)
@@ -47,8 +48,8 @@ class MelUpsampler(nn.Module):
         stride = math.isqrt(hop_length)
         if stride * stride != hop_length:
             raise ValueError(f"hop_length must be a square number for the DiffWave upsampler, got {hop_length}")
-        self.conv1 = nn.ConvTranspose2d(1, 1, [3, 2 * stride], stride=[1, stride], padding=[1, stride // 2])
-        self.conv2 = nn.ConvTranspose2d(1, 1, [3, 2 * stride], stride=[1, stride], padding=[1, stride // 2])
+        self.conv1 = nn.ConvTranspose2d(1, 1, (3, 2 * stride), stride=(1, stride), padding=(1, stride // 2))
+        self.conv2 = nn.ConvTranspose2d(1, 1, (3, 2 * stride), stride=(1, stride), padding=(1, stride // 2))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         x = F.leaky_relu(self.conv1(mel.unsqueeze(1)), 0.4)
@@ -93,7 +94,7 @@ class Musecoder(nn.Module):
     def condition(self, mel: torch.Tensor) -> list[torch.Tensor]:
         """(B, n_mels, frames) → one (B, 2C, frames·hop) conditioner per layer; constant across steps."""
         upsampled = self.upsampler(mel)
-        return [layer.conditioner_projection(upsampled) for layer in self.layers]
+        return [layer.conditioner_projection(upsampled) for layer in self.layers]  # type: ignore[operator]  # untyped ModuleList
 
     def forward(self, audio: torch.Tensor, step: torch.Tensor, conditioners: list[torch.Tensor]) -> torch.Tensor:
         x = F.relu(self.input_projection(audio.unsqueeze(1)))

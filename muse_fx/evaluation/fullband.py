@@ -35,7 +35,7 @@ def power(signal: np.ndarray, n_fft: int) -> torch.Tensor:
 
 def _floored_db(clean: torch.Tensor, processed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     floor = clean.max() * 10 ** (-FLOOR_DB / 10) + 1e-30
-    return (10 * torch.log10(p.clamp_min(floor)) for p in (clean, processed))
+    return 10 * torch.log10(clean.clamp_min(floor)), 10 * torch.log10(processed.clamp_min(floor))
 
 
 def mr_stft(clean: np.ndarray, processed: np.ndarray, sample_rate: int) -> float:

@@ -202,7 +202,8 @@ class Panel:
             self.progress.configure(mode="determinate", value=fraction)
 
     def _finish(self, event: tuple) -> None:
-        self.worker.join()
+        if self.worker is not None:
+            self.worker.join()
         self.worker = None
         self._running(False)
         if event[0] == "ended":

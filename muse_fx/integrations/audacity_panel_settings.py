@@ -58,7 +58,7 @@ def load_settings(path: Path) -> PanelSettings:
         if isinstance(default, float) and type(value) is int:
             value = float(value)
         if type(value) is type(default):
-            trial = dataclasses.replace(settings, **{name: value})
+            trial = dataclasses.replace(settings, **{name: value})  # type: ignore[arg-type]  # same type as the default
             settings = trial if trial.problem() is None else settings
     return settings
 
@@ -76,7 +76,7 @@ def preset_levels(name: str) -> tuple[float, float]:
     path = available().get(name)
     try:
         entries = tomllib.loads(path.read_text(encoding="utf-8")).get("plugin", []) if path else []
-        muse = next((entry for entry in entries if entry.get("type") == "MuseEnhance"), {})
+        muse: dict = next((entry for entry in entries if entry.get("type") == "MuseEnhance"), {})
         return STRENGTH.check(muse.get("strength", STRENGTH.default)), MIX.check(muse.get("mix", MIX.default))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, TypeError, ValueError):
         return STRENGTH.default, MIX.default

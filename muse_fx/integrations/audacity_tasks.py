@@ -48,7 +48,7 @@ def enhance_task(
     The model loads only once the selection has been read, so a missing selection is reported at once."""
     from muse_fx.cli.enhance import make_enhance_file
 
-    tracks = []
+    tracks: list = []
     adapter = None
 
     def step(done: float, total: float) -> None:

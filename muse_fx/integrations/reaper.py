@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from muse_fx.atomic import atomic_path
@@ -38,9 +39,12 @@ class ReaperInstallError(MuseFxError, RuntimeError):
     """Reaper's resource folder or muse_fx's own scripts could not be found or written."""
 
 
-def default_resource_dir(platform: str = sys.platform, env: dict | None = None, home: Path | None = None) -> Path:
+def default_resource_dir(
+    platform: str = sys.platform, env: Mapping[str, str] | None = None, home: Path | None = None
+) -> Path:
     """Where Reaper keeps its settings and Scripts folder (a portable install: pass --resource-dir)."""
-    env = os.environ if env is None else env
+    if env is None:
+        env = os.environ
     home = Path.home() if home is None else home
     if platform.startswith("win"):
         return Path(env.get("APPDATA", home / "AppData" / "Roaming")) / "REAPER"

@@ -108,6 +108,7 @@ class Worker:
         outbox.mkdir()
         source, destination = inbox / job.source.name, outbox / job.destination.name
         try:
+            assert job.data is not None  # a job for a copy carries its bytes
             source.write_bytes(job.data)
             outcome = attempt(self.board, source, destination, self.debug, **{**self.options, "overwrite": True})
             files = {} if outcome.error else {path.name: path.read_bytes() for path in outbox.iterdir()}

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import replace
+from typing import Any
 
 import torch
 from ray import serve
@@ -37,26 +38,30 @@ class ServeBatcher(Batcher):
 
     def __init__(self, models: dict[str, ServedModel], config: ServerConfig):
         super().__init__(models, config.max_batch)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         # A request offers `request_batch` chunks at a time, so this many requests fill a pass.
-        self._gather.set_max_batch_size(max(1, config.max_batch // config.request_batch))
+        self._gather.set_max_batch_size(  # type: ignore[attr-defined]  # added by @serve.batch
+            max(1, config.max_batch // config.request_batch)
+        )
 
     @property
     def running(self) -> bool:
-        return self._loop is not None
+        return self._event_loop is not None
 
     def start(self) -> None:
         """Called by the app's lifespan, on the replica's event loop."""
-        self._loop = asyncio.get_running_loop()
+        self._event_loop = asyncio.get_running_loop()
 
     def stop(self) -> None:
-        self._loop = None
+        self._event_loop = None
 
     def submit(self, key: BatchKey, chunks: torch.Tensor, indices: list[int]) -> Future:
         """From a request's worker thread: queue the chunks for `@serve.batch`; the future gives the output."""
         job = Job(key, chunks, list(indices))
         self._pending.append(job)
-        asyncio.run_coroutine_threadsafe(self._gather(job), self._loop)
+        if self._event_loop is None:
+            raise RuntimeError("the replica's batcher is not running")
+        asyncio.run_coroutine_threadsafe(self._gather(job), self._event_loop)
         return job.future
 
     @serve.batch
@@ -115,7 +120,7 @@ def application(
             }
         }
     )
-    return Replica.options(
+    return Replica.options(  # type: ignore[attr-defined]  # added by @serve.deployment
         ray_actor_options={"num_cpus": cpus, "num_gpus": gpus},
         max_ongoing_requests=config.max_requests,
         max_queued_requests=config.max_requests,
@@ -138,8 +143,10 @@ def deploy(app, host: str, port: int, ssl: dict | None = None, idle_timeout: flo
 
     `idle_timeout` is how long an idle keep-alive connection stays open (the embedded server's --idle-timeout).
     """
-    keep_alive = {"keep_alive_timeout_s": idle_timeout} if idle_timeout else {}
-    serve.start(http_options=HTTPOptions(host=host, port=port, **(ssl or {}), **keep_alive))
+    options: dict[str, Any] = {"host": host, "port": port, **(ssl or {})}
+    if idle_timeout:
+        options["keep_alive_timeout_s"] = idle_timeout
+    serve.start(http_options=HTTPOptions(**options))
     serve.run(app, name=APP, route_prefix="/")
     return f"{'https' if ssl else 'http'}://{host}:{port}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -65,7 +65,7 @@ def decode(file: BinaryIO, max_seconds: float, max_bytes: int) -> Decoded:
     return Decoded(check_samples(np.ascontiguousarray(data.T)), rate, container, subtype)
 
 
-def encode(audio: np.ndarray, like: Decoded, output: str) -> tuple[BinaryIO, str]:
+def encode(audio: np.ndarray, like: Decoded, output: str) -> tuple[IO[bytes], str]:
     """(channels, samples) float32 → a rewound file of WAV float32 ("float32") or of the upload's format
     ("same"), and its media type."""
     container, subtype = (like.container, like.subtype) if output == "same" else ("WAV", "FLOAT")

@@ -38,7 +38,7 @@ class GuardedH11Protocol(H11Protocol):
     The limit is uvicorn's `limit_concurrency`, the timeout its `timeout_keep_alive`.
     """
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self.opened = time.monotonic()
         self._no_request_timer = self.loop.call_later(self.timeout_keep_alive, self._close_if_no_request)

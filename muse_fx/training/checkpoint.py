@@ -30,7 +30,7 @@ def model_from_checkpoint(path: Path, musecoder_from: Path | None = None) -> Mus
     state = load_checkpoint(path)
     model = MuseModel(ModelConfig.from_dict(state["model_config"]))
     model.load_state_dict(state["model"])
-    if musecoder_from:
+    if musecoder_from and model.musecoder is not None:
         other = load_checkpoint(musecoder_from)
         if other["model_config"] != state["model_config"]:
             raise ValueError(f"{musecoder_from} was trained with a different model config than {path}")

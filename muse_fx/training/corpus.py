@@ -97,7 +97,7 @@ def parse_file(path: Path, kind: str) -> list[Work]:
 
     A file music21 cannot parse is skipped with a warning: one bad file is not fatal.
     """
-    from music21 import converter
+    from music21 import converter, stream
 
     try:
         parsed = converter.parse(path)
@@ -116,7 +116,8 @@ def parse_file(path: Path, kind: str) -> list[Work]:
                 works.append(Work(work, kind, (Line(work, "melody", kind, notes),)))
         return works
     work = str(path.relative_to(_corpus_root()).with_suffix(""))
-    named = ((part.partName or f"part{i}", notes_of(part)) for i, part in enumerate(parsed.parts))
+    voices = list(parsed.parts) if isinstance(parsed, stream.Score) else [parsed]
+    named = ((getattr(part, "partName", None) or f"part{i}", notes_of(part)) for i, part in enumerate(voices))
     parts = tuple(Line(work, name, kind, notes) for name, notes in named if notes)
     return [Work(work, kind, parts)] if parts else []
 

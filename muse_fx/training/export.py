@@ -76,7 +76,7 @@ def add_to_registry(registry: Path, entry: dict, make_default: bool) -> dict:
     the new entry sets its own. Returns the entry as written.
     """
     data = tomllib.loads(registry.read_text()) if registry.exists() else {}
-    replaced = next((m for m in data.get("model", []) if m["name"] == entry["name"]), {})
+    replaced: dict = next((m for m in data.get("model", []) if m["name"] == entry["name"]), {})
     if "default_musecoder" in replaced:
         entry = {"default_musecoder": replaced["default_musecoder"], **entry}
     models = [m for m in data.get("model", []) if m["name"] != entry["name"]] + [entry]

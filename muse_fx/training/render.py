@@ -29,6 +29,9 @@ SAMPLE_RATE = 44100
 MIN_RENDER_RATE = 32000  # FluidSynth's interpolation aliases at 16 kHz; render at least this high and resample
 TAIL_S = 1.0  # release time kept after the last note-off
 MAX_TAKES = 8  # a work is re-arranged at most this many times when the hour budget outlasts the corpus
+# Scores (chorales, quartets) are a few hundred works beside thousands of tunes: each gets this many arrangements
+# in the first pass, so polyphony keeps its share whatever the hour budget (one take each left it at 16 %).
+SCORE_TAKES = 3
 TARGET_LOUDNESS_DB = -20.0
 MANIFEST_FIELDS = (
     "file",
@@ -170,17 +173,28 @@ def _jobs(
     kits: tuple[Soundfont, ...],
     submit: Callable,
 ) -> Iterator[_Job]:
-    """Every (work, take) not yet rendered, take 0 of every work first; the works are parsed once, in the pool."""
+    """Every (work, take) not yet rendered, in passes over the corpus (see `_takes`); the works are parsed once,
+    in the pool."""
     cached: list[Work] = []
     source = works(submit)
-    for take in range(MAX_TAKES):
-        corpus = itertools.chain(cached, source) if take == 0 else cached
+    for round_ in range(MAX_TAKES):
+        corpus = itertools.chain(cached, source) if round_ == 0 else cached
         for index, work in enumerate(corpus):
-            if take == 0:
+            if round_ == 0:
                 cached.append(work)
-            if (work.work, take) not in done:
-                rng = random.Random(f"{seed}/{work.work}/{take}")
-                yield _Job(index, take, arrange(work, rng, fonts, kits), sample_rate, out)
+            for take in _takes(work, round_):
+                if (work.work, take) not in done:
+                    rng = random.Random(f"{seed}/{work.work}/{take}")
+                    yield _Job(index, take, arrange(work, rng, fonts, kits), sample_rate, out)
+
+
+def _takes(work: Work, round_: int) -> range:
+    """The takes a pass renders: the first pass, SCORE_TAKES of a score and one of a tune; later passes one more
+    each, up to MAX_TAKES."""
+    first = 1 if work.kind == "tune" else SCORE_TAKES
+    if round_ == 0:
+        return range(first)
+    return range(first + round_ - 1, min(first + round_, MAX_TAKES))
 
 
 def render_corpus(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import soundfile as sf
@@ -56,7 +57,8 @@ class Trainer:
         }
         if self.model.musecoder is not None:
             self.optimisers["musecoder"] = adam(self.model.musecoder.parameters())
-            self.alpha_cum = diffusion.training_schedule(config.model.musecoder).alpha_cum.float().to(self.device)
+            schedule = diffusion.training_schedule(self.model.musecoder.config)
+            self.alpha_cum = schedule.alpha_cum.float().to(self.device)
         self.step = 0
         self.best = float("inf")
         mel = config.model.mel
@@ -152,6 +154,7 @@ class Trainer:
         frames = clean.shape[-1] // self.config.model.mel.hop_length  # frame t covers samples [t·hop, (t+1)·hop)
         with self._autocast():
             mel = self.model.mel2mel(d_mel) if joint else c_mel
+            assert self.model.musecoder is not None  # __init__ refuses this mode for a model without one
             loss = diffusion_loss(self.model.musecoder, clean, mel.squeeze(1)[..., :frames], self.alpha_cum)
             total = loss + (o.lambda_mel_joint * F.l1_loss(mel, c_mel) if joint and o.lambda_mel_joint else 0.0)
         self._update("musecoder", total, also=("mel2mel",) if joint else ())
@@ -231,20 +234,18 @@ class Trainer:
             "clean": clean,
             "fast": apply_mel_gain(degraded, d_mel, fake, self.model.log_mel),
         }
-        if self.mode != "mel2mel" and self.model.musecoder is not None:
-            schedule = diffusion.schedule_for(
-                self.config.model.musecoder, len(self.config.model.musecoder.fast_schedule)
-            )
-            outputs["diffusion"] = diffusion.sample(
-                self.model.musecoder, fake, schedule, [torch.Generator().manual_seed(0)]
-            )
+        musecoder = self.model.musecoder
+        if self.mode != "mel2mel" and musecoder is not None:
+            schedule = diffusion.schedule_for(musecoder.config, len(musecoder.config.fast_schedule))
+            outputs["diffusion"] = diffusion.sample(musecoder, fake, schedule, [torch.Generator().manual_seed(0)])
         for name, audio in outputs.items():
             sf.write(folder / f"{name}.wav", audio[0, : degraded.shape[-1]].float().cpu().numpy(), sr)
 
     # -- the loop ---------------------------------------------------------------------------------------------
-    def run(self, log: callable = print) -> None:
+    def run(self, log: Callable[[str], None] = print) -> None:
         o = self.config.optim
-        started, window = time.monotonic(), {}
+        started = time.monotonic()
+        window: dict[str, list[float]] = {}
         while self.step < o.steps:
             for k, v in self.train_step().items():
                 window.setdefault(k, []).append(v)
@@ -267,7 +268,7 @@ class Trainer:
             if o.keep_every and self.step % o.keep_every == 0:
                 save_checkpoint(self.run_dir / f"checkpoint-{self.step}.pt", self.state())
 
-    def _validate_and_save(self, log: callable) -> None:
+    def _validate_and_save(self, log: Callable[[str], None]) -> None:
         values = self.validate()
         self.curves.log(self.step, "validation", values)
         self.curves.plot()

@@ -31,7 +31,8 @@ def draw_room(rng: random.Random) -> RoomDraw:
     rt60 = float(np.exp(rng.uniform(*np.log(RT60_RANGE))))
 
     def inside() -> tuple[float, float, float]:
-        return tuple(rng.uniform(0.5, d - 0.5) for d in dims)
+        width, depth, height = (rng.uniform(0.5, d - 0.5) for d in dims)
+        return width, depth, height
 
     return RoomDraw(dims, rt60, inside(), inside())
 
