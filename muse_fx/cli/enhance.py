@@ -195,7 +195,7 @@ def _stopped(status: ProgressFile, interrupt: KeyboardInterrupt, what: str) -> N
 
 
 def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
-    failures = []
+    failures: list[tuple[Path, str]] = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
     for number, (source, destination) in enumerate(pairs):
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,7 +91,7 @@ def serve(
     max_replicas: int | None,
     gpus_per_replica: float | None,
     cpus_per_replica: float,
-    **limits: float,
+    **limits: Any,
 ) -> None:
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
     try:
