@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 MAX_SEED = 2**63 - 1  # a signed 64-bit integer, so every client language can hold it
-INTEGER_FLOORS: dict[float | None, str] = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}
+_INTEGER_FLOORS: dict[float | None, str] = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Setting:
             return f"one of {', '.join(map(str, self.choices))}"
         if self.type is float:
             return f"between {self.low} ({self.ends[0]}) and {self.high} ({self.ends[1]})"
-        kind = INTEGER_FLOORS.get(self.low, f"an integer from {self.low}")
+        kind = _INTEGER_FLOORS.get(self.low, f"an integer from {self.low}")
         if self.high is None:
             return kind
         return f"{kind} up to {self.high}" + (f" ({self.ends[1]})" if self.ends[1] else "")

@@ -15,10 +15,15 @@ def click_type(setting: Setting) -> click.ParamType:
     if setting.choices:
         return click.Choice([str(choice) for choice in setting.choices])
     if setting.type is float:
-        return click.FloatRange(setting.low, setting.high)
+        return click.FloatRange(_plain(setting.low), _plain(setting.high))
     if setting.type is int:
         return click.IntRange(setting.low, setting.high)
     return click.STRING
+
+
+def _plain(bound: float | None) -> float | None:
+    """A whole bound as an int, so click says "0<=x<=1" rather than "0.0<=x<=1.0"."""
+    return int(bound) if bound is not None and float(bound).is_integer() else bound
 
 
 def option_help(setting: Setting) -> str:
