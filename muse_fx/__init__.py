@@ -9,8 +9,8 @@ _EXPORTS = {
     "MuseEnhance": "muse_fx.plugin",
     "Pedalboard": "muse_fx.board",
     "MuseFxError": "muse_fx.errors",
-    "load_preset": "muse_fx.presets",
-    "save_preset": "muse_fx.presets",
+    "load_preset": "muse_fx.presets.chains",
+    "save_preset": "muse_fx.presets.chains",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -17,7 +17,7 @@ from muse_fx import settings
 from muse_fx.cli.audacity import enhance_selection
 from muse_fx.cli.enhance import enhance
 from muse_fx.plugin import MuseEnhance
-from muse_fx.presets import MUSE_PARAMETERS, SAVED_MUSE_PARAMETERS
+from muse_fx.presets.chains import MUSE_PARAMETERS, SAVED_MUSE_PARAMETERS
 from muse_fx.settings import MAX_SEED, MIX, MUSECODER, SEED, STEPS, STRENGTH, Settings
 
 ROOT = Path(__file__).resolve().parents[1]

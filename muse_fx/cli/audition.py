@@ -37,8 +37,8 @@ def _fractions(ctx, param, value: str | None) -> list[float] | None:
 
 
 def _plan(preset_names, sweeps):
-    from muse_fx import presets
     from muse_fx.audition.variants import default_plan, plan
+    from muse_fx.presets import chains
     from muse_fx.presets import files as preset_files
 
     for name in preset_names or []:
@@ -51,7 +51,7 @@ def _plan(preset_names, sweeps):
     if preset_names or sweeps:
         return plan(preset_names or [None], sweeps)
     bundled = sorted(path.stem for path in preset_files.BUNDLED_DIR.glob("*.toml"))
-    return default_plan(bundled, strength_supported="strength" in presets.MUSE_PARAMETERS)
+    return default_plan(bundled, strength_supported="strength" in chains.MUSE_PARAMETERS)
 
 
 def _summarise(paths) -> None:

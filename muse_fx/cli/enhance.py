@@ -31,7 +31,7 @@ def build_board(preset, **settings):
     """A muse_fx.Pedalboard from a preset, or a lone MuseEnhance; settings given on the command line win."""
     from muse_fx.board import Pedalboard
     from muse_fx.plugin import MuseEnhance
-    from muse_fx.presets import load_preset
+    from muse_fx.presets.chains import load_preset
 
     settings = {k: v for k, v in settings.items() if v is not None and v is not False}
     if preset:
