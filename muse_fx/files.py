@@ -189,7 +189,7 @@ def _would_clip(levels_out: Levels, subtype: str) -> bool:
 
 def _make_up(board, levels_in: Levels, levels_out: Levels) -> MakeUp | None:
     """The preset's loudness make-up for this file; `levels_out.peak` becomes the peak after it."""
-    if levels_out.meter is None:
+    if levels_in.meter is None or levels_out.meter is None:
         return None
     make_up = board.loudness.make_up(levels_in.meter.integrated, levels_out.meter.integrated, levels_out.peak)
     levels_out.peak *= make_up.factor

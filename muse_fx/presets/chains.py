@@ -51,7 +51,7 @@ def native_plugin_types() -> dict[str, type]:
 
 def native_parameters(cls: type) -> list[str]:
     """Constructor parameter names, read from pybind11's signature line (native classes have no inspect data)."""
-    doc = (cls.__init__.__doc__ or "").splitlines()[0]
+    doc = (vars(cls)["__init__"].__doc__ or "").splitlines()[0]
     return [name for name in re.findall(r"(\w+): [^,)]+", doc) if name != "self"]
 
 
@@ -122,8 +122,8 @@ def describe(plugin) -> dict:
 
 def preset_data(board: Pedalboard, description: str = "") -> dict:
     """`board` as a preset file's table: `load_preset` builds an equivalent board from it, loudness included."""
-    data = {"description": description} if description else {}
-    if getattr(board, "loudness", None):
+    data: dict = {"description": description} if description else {}
+    if board.loudness is not None:
         data.update(board.loudness.to_preset())
     data["plugin"] = [describe(p) for p in board]
     return data
