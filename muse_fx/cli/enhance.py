@@ -54,6 +54,15 @@ def musecoder_help() -> str:
     )
 
 
+def _plan(inputs, recursive, output, output_dir, suffix, fmt) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """(source, destination) for every input file, and what was skipped; the output folder is made here."""
+    files, skipped = expand(inputs, recursive)
+    pairs = plan_outputs(files, output, output_dir, suffix, fmt)
+    if output_dir:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    return pairs, skipped
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input only).")
@@ -132,14 +141,11 @@ def enhance(
     with stop_signals_interrupt():  # SIGTERM/SIGHUP clean up like Ctrl-C
         status.write("running", 0.0, "loading model")
         try:
-            files, skipped = expand(inputs, recursive)
-            pairs = plan_outputs(files, output, output_dir, suffix, fmt)
+            pairs, skipped = _plan(inputs, recursive, output, output_dir, suffix, fmt)
             if (start or duration) and len(pairs) > 1:
                 raise click.UsageError("--start/--duration apply to a single input")
             if ray_address is not None and settings["server"]:
                 raise click.UsageError("--ray and --server both run the model elsewhere; choose one")
-            if output_dir:
-                output_dir.mkdir(parents=True, exist_ok=True)
             make_board = partial(build_board, preset, **settings)
             board = make_board() if ray_address is None else None  # on Ray, each worker builds its own
         except (MuseFxError, click.UsageError) as error:
@@ -151,18 +157,8 @@ def enhance(
         if ray_address is None:
             failures = _run(board, pairs, status, debug, **options)
         else:
-            pairs, failures = _run_on_ray(
-                make_board,
-                pairs,
-                status,
-                debug,
-                ray_address,
-                ray_workers,
-                ray_cpus_per_worker,
-                ray_gpus_per_worker,
-                ray_ship,
-                **options,
-            )
+            cluster = (ray_address, ray_workers, ray_cpus_per_worker, ray_gpus_per_worker, ray_ship)
+            pairs, failures = _run_on_ray(make_board, pairs, status, debug, *cluster, **options)
     _summarise(pairs, failures, skipped)
     if failures:
         status.write("error", 1.0, failures[0][1])

@@ -94,17 +94,9 @@ def serve(
     **limits: Any,
 ) -> None:
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
-    try:
-        import uvicorn
+    _require_server_packages()
+    from muse_fx.server.tokens import is_loopback, require_token_off_loopback, resolve_token
 
-        from muse_fx.server.app import create_app
-        from muse_fx.server.model_pool import load_models
-        from muse_fx.server.runner import uvicorn_settings
-        from muse_fx.server.tokens import is_loopback, require_token_off_loopback, resolve_token
-    except ImportError as error:
-        raise click.ClickException(
-            f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
-        ) from None
     if bool(ssl_keyfile) != bool(ssl_certfile):
         raise click.UsageError("--ssl-keyfile and --ssl-certfile go together")
     if ray_address is None and (replicas != 1 or max_replicas or gpus_per_replica is not None or cpus_per_replica != 1):
@@ -127,6 +119,27 @@ def serve(
         scaling = dict(replicas=replicas, max_replicas=max_replicas, cpus=cpus_per_replica, gpus=gpus_per_replica)
         _serve_on_ray(ray_address, models, device, config, batch_size, host, port, ssl, scaling, guarded)
         return
+    _serve_here(models, device, config, batch_size, host, port, ssl_keyfile, ssl_certfile, guarded)
+
+
+def _require_server_packages() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as error:
+        raise click.ClickException(
+            f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
+        ) from None
+
+
+def _serve_here(models, device, config, batch_size, host, port, ssl_keyfile, ssl_certfile, guarded) -> None:
+    """The embedded server (uvicorn) in this process, until Ctrl-C."""
+    import uvicorn
+
+    from muse_fx.server.app import create_app
+    from muse_fx.server.model_pool import load_models
+    from muse_fx.server.runner import uvicorn_settings
+
     try:
         torch_device = resolve_device(device)
         served = load_models(models, torch_device)
