@@ -108,11 +108,12 @@ def serve(
     try:
         import uvicorn
 
+        from muse_fx.bearer_token import resolve_token
         from muse_fx.server.app import create_app
         from muse_fx.server.limits import ServerConfig, default_batch
         from muse_fx.server.model_pool import load_models
         from muse_fx.server.runner import uvicorn_settings
-        from muse_fx.server.tokens import is_loopback, require_token_off_loopback, resolve_token
+        from muse_fx.server.tokens import is_loopback, require_token_off_loopback
     except ImportError as error:
         raise click.ClickException(
             f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
