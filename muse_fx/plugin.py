@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -12,7 +11,8 @@ import torch
 from muse_fx.audio import Layout, prepare
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.devices import resolve_device
-from muse_fx.engine.pipeline import Enhancer, Settings, chunk_layout
+from muse_fx.engine.feeder import Progress, chunk_layout
+from muse_fx.engine.pipeline import Enhancer, Settings
 from muse_fx.engine.registry import get_entry
 from muse_fx.engine.weights import load_model, names_a_file
 from muse_fx.errors import AudioInputError, ModelError, MuseFxWarning
@@ -181,10 +181,8 @@ class MuseEnhance:
             return None
 
     # -- offline ----------------------------------------------------------------------------------------------
-    def enhance(
-        self, audio: np.ndarray, sample_rate: float, progress: Callable[[int, int], None] | None = None
-    ) -> np.ndarray:
-        """Enhance a whole recording at once. `progress(done, total)` counts chunks."""
+    def enhance(self, audio: np.ndarray, sample_rate: float, progress: Progress | None = None) -> np.ndarray:
+        """Enhance a whole recording at once. `progress(done, total)` counts seconds of audio."""
         layout, samples, rate = prepare(audio, sample_rate)
         if samples.size == 0:  # nothing to enhance; a server refuses empty audio like the CLI does
             return layout.restore(samples)
@@ -193,14 +191,7 @@ class MuseEnhance:
             remote = self._enhance_remotely(tensor, rate)
             if remote is not None:
                 return layout.restore(remote)
-        total = chunk_layout(rate).count(tensor.shape[1]) * tensor.shape[0]
-        done = [0]
-
-        def report(n: int) -> None:
-            done[0] += n
-            progress(done[0], total)
-
-        enhanced = self._enhancer()(tensor, rate, report if progress else None)
+        enhanced = self._enhancer()(tensor, rate, progress)
         return layout.restore(enhanced.numpy())
 
     # -- pedalboard's Plugin protocol -------------------------------------------------------------------------
@@ -239,13 +230,7 @@ class MuseEnhance:
     __call__ = process
 
     def _open_stream(self, channels: int, rate: int) -> StreamingOverlapAdd:
-        enhancer = self._enhancer()
-        return StreamingOverlapAdd(
-            channels,
-            lambda chunks, indices: enhancer.process_chunks(chunks, indices, rate),
-            chunk_layout(rate),
-            batch_size=enhancer.settings.batch_size,
-        )
+        return self._enhancer().feeder(rate).stream(channels)
 
     def reset(self) -> None:
         """Forget any audio held from a stream."""

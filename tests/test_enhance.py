@@ -6,8 +6,8 @@ import torch
 from tiny_model import TINY
 
 from muse_fx import MuseEnhance
+from muse_fx.engine.feeder import chunk_layout
 from muse_fx.engine.muse_model import MuseModel
-from muse_fx.engine.pipeline import chunk_layout
 from muse_fx.errors import AudioInputError, DeviceUnavailableError
 
 

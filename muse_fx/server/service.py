@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from functools import partial
-from typing import BinaryIO, TypeVar
+from typing import IO, TypeVar
 
 import torch
 from fastapi import HTTPException, Request, Response
@@ -52,7 +52,7 @@ async def run_unless_disconnected(request: Request, work: Callable[[threading.Ev
         watcher.cancel()
 
 
-def iterate(file: BinaryIO, block: int = 1 << 20) -> Iterator[bytes]:
+def iterate(file: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
     while data := file.read(block):
         yield data
 
