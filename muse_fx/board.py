@@ -23,6 +23,15 @@ def is_native(plugin) -> bool:
     return isinstance(plugin, pedalboard.Plugin)
 
 
+def can_stream(plugin) -> bool:
+    """Whether `plugin` runs block by block with pedalboard's `process(…, reset=False)`: native plugins do,
+    muse_fx plugins and boards answer with `streams` (MuseEnhance on a server cannot: a server needs whole
+    recordings), and a plain function of (audio, sample_rate) cannot."""
+    if not (callable(getattr(plugin, "process", None)) and hasattr(plugin, "reset")):
+        return False
+    return getattr(plugin, "streams", True)
+
+
 def _check_plugin(plugin) -> None:
     if is_native(plugin) or isinstance(plugin, Pedalboard):
         return
@@ -81,6 +90,11 @@ class Pedalboard:
     def __repr__(self) -> str:
         return f"<muse_fx.Pedalboard with {len(self)} plugin{'s' if len(self) != 1 else ''}: {self._plugins!r}>"
 
+    @property
+    def streams(self) -> bool:
+        """Whether every plugin can run block by block (see `can_stream`)."""
+        return all(can_stream(plugin) for plugin in self._plugins)
+
     def reset(self) -> None:
         for plugin in self._plugins:
             plugin.reset()
@@ -116,7 +130,8 @@ class Pedalboard:
     __call__ = process
 
     def enhance(self, audio: np.ndarray, sample_rate: float, progress=None) -> np.ndarray:
-        """Offline processing of a whole recording; `progress(done, total)` follows the muse_fx plugins' chunks."""
+        """Offline processing of a whole recording; `progress(done, total)` counts seconds of audio through each
+        muse_fx plugin in turn."""
         layout, signal, rate = prepare(audio, sample_rate)
         return layout.restore(self._run(signal, rate, 8192, True, progress))
 

@@ -71,7 +71,7 @@ def test_identity_model_keeps_full_band_at_44k(identity_enhancer):
 
 def test_full_band_false_returns_only_the_model_band(identity_enhancer):
     audio = noise((1, 88200))
-    narrow = MuseEnhance(model=identity_enhancer._model, device="cpu", full_band=False)(audio, 44100)
+    narrow = MuseEnhance(model=identity_enhancer._local.model, device="cpu", full_band=False)(audio, 44100)
     wide = identity_enhancer(audio, 44100)
 
     def energy_above(x, hz):

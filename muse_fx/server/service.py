@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
 from muse_fx import __version__
-from muse_fx.plugin import default_musecoder
+from muse_fx.engine.defaults import default_musecoder
 from muse_fx.server.admission import Admission, Busy
 from muse_fx.server.batcher import Batcher
 from muse_fx.server.enhance import Cancelled, enhance_upload
