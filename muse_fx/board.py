@@ -2,11 +2,11 @@
 
 pedalboard's chain is C++ and only accepts native plugins, so this board keeps a Python list and runs each
 stretch of consecutive native plugins as one native `pedalboard.Pedalboard` — native speed where possible.
+pedalboard itself is left as it is: a native board refuses MuseEnhance with pedalboard's own TypeError.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -144,26 +144,3 @@ class Pedalboard:
                 audio = np.asarray(segment.process(audio, rate, buffer_size=buffer_size, reset=reset), dtype=np.float32)
             audio = audio[np.newaxis, :] if audio.ndim == 1 else audio
         return audio
-
-
-def _refuse_muse_plugins(method):
-    """Make native pedalboard explain itself when handed a muse_fx plugin instead of a pybind11 signature dump."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except TypeError:
-            values = [a for arg in args for a in (arg if isinstance(arg, (list, tuple)) else [arg])]
-            if any(not is_native(v) and hasattr(v, "process") for v in values):
-                raise TypeError(
-                    "pedalboard.Pedalboard only holds native pedalboard plugins; use muse_fx.Pedalboard to mix "
-                    "MuseEnhance with pedalboard plugins: `from muse_fx import Pedalboard`"
-                ) from None
-            raise
-
-    return wrapper
-
-
-for _name in ("__init__", "append", "insert", "__setitem__"):
-    setattr(pedalboard.Pedalboard, _name, _refuse_muse_plugins(getattr(pedalboard.Pedalboard, _name)))
