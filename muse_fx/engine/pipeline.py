@@ -8,6 +8,7 @@ comb-filter.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
 
@@ -19,10 +20,13 @@ import torch.nn.functional as F
 from muse_fx.audio import check_sample_rate
 from muse_fx.engine import diffusion
 from muse_fx.engine.bandsplit import recombine_high_band
+from muse_fx.engine.defaults import default_batch_size, default_musecoder
+from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_mel
 from muse_fx.engine.feeder import ChunkFeeder, Progress
 from muse_fx.engine.mel2mel import DOWNSAMPLING
 from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.weights import load_model
 from muse_fx.errors import AudioInputError, ModelError
 
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
@@ -63,7 +67,11 @@ def chunk_seed(seed: int, index: int) -> int:
 
 
 class Enhancer:
-    """A model on a device plus settings; call it on (channels, samples) float tensors."""
+    """A model on a device plus settings; call it on (channels, samples) float tensors.
+
+    >>> enhancer = Enhancer.from_pretrained("default", device="cpu")
+    >>> clean = enhancer(torch.randn(2, 44100) * 0.1, 44100)  # (channels, samples) in, the same shape out
+    """
 
     def __init__(self, model: MuseModel, settings: Settings):
         if settings.musecoder == "diffusion" and model.musecoder is None:
@@ -74,6 +82,26 @@ class Enhancer:
         self.model = model
         self.settings = settings
         self.device = next(model.parameters()).device
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike = "default",
+        device: str | torch.device = "auto",
+        musecoder: str | None = None,
+        batch_size: int | None = None,
+        **settings,
+    ) -> Enhancer:
+        """A bundled model by name (`muse-fx models list`) or a .safetensors file, loaded on `device`.
+
+        `settings` are `Settings` fields (steps, mix, strength, seed, full_band); the musecoder and batch size
+        left out follow the model and the device (README, "Choosing a musecoder").
+        """
+        torch_device = resolve_device(device)
+        musecoder = musecoder or default_musecoder(torch_device, name_or_path)
+        batch_size = batch_size or default_batch_size(torch_device, musecoder)
+        model = load_model(name_or_path, torch_device)
+        return cls(model, Settings(musecoder=musecoder, batch_size=batch_size, **settings))
 
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
         """(B, n) at the model rate → (B, n) enhanced."""
