@@ -130,7 +130,21 @@ def test_eval_explains_a_missing_model(pairs, tmp_path):
     assert "no-such-model" in result.output and "--systems input" in result.output
 
 
-@pytest.mark.parametrize("option, value", [("--systems", "input,wavenet"), ("--metrics", "pesq")])
+def test_eval_compares_strengths_in_one_table_and_names_each_metric_once(pairs, tmp_path, tiny_model_path):
+    args = [str(pairs), "--model", str(tiny_model_path), "--systems", "fast,fast@0,fast@0.5", "--limit", "1"]
+    result = CliRunner().invoke(evaluate, [*args, "--metrics", "spec_l1,spec_l1", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert all(f"| {name} | 1 |" in result.output for name in ("fast", "fast@0", "fast@0.5"))
+    header = (tmp_path / "r" / "clips.csv").read_text().splitlines()[0]
+    assert header.count("spec_l1") == 1
+    rows = [line.split(",") for line in (tmp_path / "r" / "clips.csv").read_text().splitlines()[1:]]
+    scores = {row[1]: row[2:] for row in rows}
+    assert scores["fast@0"] != scores["fast"]  # strength 0 cuts nothing: not the full model's output
+
+
+@pytest.mark.parametrize(
+    "option, value", [("--systems", "input,wavenet"), ("--systems", "fast@2"), ("--metrics", "pesq")]
+)
 def test_eval_rejects_unknown_names(pairs, option, value):
     result = CliRunner().invoke(evaluate, [str(pairs), option, value])
     assert result.exit_code == 2 and "choose from" in result.output

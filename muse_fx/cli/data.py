@@ -58,11 +58,26 @@ def _write_bank(
     return bank
 
 
-@data.command()
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Bank file to write (.pt).")
-@click.option("--count", type=int, default=200, show_default=True)
-@click.option("--sample-rate", type=int, default=16000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+def _bank_command(default_count: int) -> Callable[[Callable], click.Command]:
+    """A `data` command that builds a bank: the options every bank takes."""
+
+    def decorate(function: Callable) -> click.Command:
+        options = (
+            click.option("--out", type=click.Path(path_type=Path), required=True, help="Bank file to write (.pt)."),
+            click.option("--count", type=int, default=default_count, show_default=True),
+            click.option(
+                "--sample-rate", type=int, default=16000, show_default=True, help="44100 for the full-band model."
+            ),
+            click.option("--seed", type=int, default=0, show_default=True),
+        )
+        for option in reversed(options):
+            function = option(function)
+        return data.command()(function)
+
+    return decorate
+
+
+@_bank_command(default_count=200)
 def rirs(out: Path, count: int, sample_rate: int, seed: int) -> None:
     """Simulate a bank of room impulse responses (pyroomacoustics), each tagged with its measured RT60."""
     from muse_fx.training.degrade.rooms import build_bank
@@ -73,11 +88,7 @@ def rirs(out: Path, count: int, sample_rate: int, seed: int) -> None:
     click.echo(f"{count} RIRs → {out}; measured RT60 {rt60[0]:.2f}–{rt60[-1]:.2f} s; splits {splits}")
 
 
-@data.command()
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Bank file to write (.pt).")
-@click.option("--count", type=int, default=60, show_default=True)
-@click.option("--sample-rate", type=int, default=16000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@_bank_command(default_count=60)
 def babble(out: Path, count: int, sample_rate: int, seed: int) -> None:
     """Speak a bank of pseudo-word utterances with espeak-ng, mixed into babble noise at training time."""
     from muse_fx.training.degrade.babble import build_bank

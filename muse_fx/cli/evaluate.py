@@ -11,14 +11,15 @@ from tqdm import tqdm
 from muse_fx.engine.devices import DEVICES
 from muse_fx.errors import MuseFxError
 from muse_fx.evaluation import METRICS, find_clips, run
-from muse_fx.evaluation.systems import BUILTIN, DEFAULT, OURS, build_system, noisereduce_available
+from muse_fx.evaluation.systems import BUILTIN, DEFAULT, build_system, noisereduce_available, ours
 from muse_fx.evaluation.visqol_score import visqol_available
 
 OPTIONAL = {"visqol": visqol_available, "noisereduce": noisereduce_available}  # name → why it cannot run, or None
 
 
 def _names(value: str | None) -> list[str]:
-    return [n.strip() for n in (value or "").split(",") if n.strip()]
+    """Comma-separated names, each once, in order."""
+    return list(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
 
 
 def _pick(requested: list[str], known: list[str], kind: str) -> list[str]:
@@ -39,7 +40,8 @@ def _pick(requested: list[str], known: list[str], kind: str) -> list[str]:
 @click.option(
     "--systems",
     help=f"Comma-separated, from {', '.join(BUILTIN)} and the <id>_<system>.wav outputs in "
-    f"FOLDER ('paper' = the paper's mel2mel_diffwave). Default: {','.join(DEFAULT)} + all in FOLDER.",
+    f"FOLDER ('paper' = the paper's mel2mel_diffwave); '@S' sets muse_fx's strength, e.g. fast@0.5. "
+    f"Default: {','.join(DEFAULT)} + all in FOLDER.",
 )
 @click.option("--metrics", default=",".join(METRICS), show_default=True, help="Comma-separated metric names.")
 @click.option(
@@ -77,11 +79,12 @@ def evaluate(
         raise click.UsageError(f"{folder} holds no <id>_aug.wav / <id>_clean.wav pairs{matching}")
     found = sorted({name for clip in clips for name in clip.systems})
     chosen = [METRICS[m] for m in _pick(_names(metrics) or list(METRICS), list(METRICS), "metric")]
-    names = _pick(_names(systems) or [*DEFAULT, *found], [*BUILTIN, *found], "system")
+    requested = _names(systems) or [*DEFAULT, *found]
+    names = _pick(requested, [*BUILTIN, *found, *filter(ours, requested)], "system")
     try:
-        runnable = {n: build_system(n, model, device) if n in BUILTIN else None for n in names}
+        runnable = {n: None if n in found else build_system(n, model, device) for n in names}
     except MuseFxError as error:
-        hint = ",".join(n for n in names if n not in OURS) or "input"
+        hint = ",".join(n for n in names if not ours(n)) or "input"
         raise click.ClickException(f"{error}\n(to evaluate without muse_fx's model: --systems {hint})") from error
     with tqdm(total=len(clips) * len(names), unit="run", desc="eval") as bar:
 

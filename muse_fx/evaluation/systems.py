@@ -36,13 +36,26 @@ def spectral_gating(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return noisereduce.reduce_noise(y=audio, sr=sample_rate).astype(np.float64)
 
 
+def ours(name: str) -> tuple[str, int, float] | None:
+    """(musecoder, steps, strength) for one of muse_fx's own systems, e.g. "fast" or "fast@0.5" (strength 0.5,
+    to compare strengths in one table); None for any other name."""
+    base, at, strength = name.partition("@")
+    if base not in OURS:
+        return None
+    try:
+        value = float(strength) if at else 1.0
+    except ValueError:
+        return None
+    return (*OURS[base], value) if 0.0 <= value <= 1.0 else None
+
+
 def build_system(name: str, model: str, device: str) -> System:
     """A runnable system by name; `model`/`device` configure muse_fx's own ones. Loading errors surface here."""
     if name == "input":
         return unprocessed
     if name == "noisereduce":
         return spectral_gating
-    if name in OURS:
-        musecoder, steps = OURS[name]
-        return MuseEnhance(model=model, musecoder=musecoder, steps=steps, device=device)
+    if settings := ours(name):
+        musecoder, steps, strength = settings
+        return MuseEnhance(model=model, musecoder=musecoder, steps=steps, strength=strength, device=device)
     raise ValueError(f"unknown system {name!r}; built in: {', '.join(BUILTIN)}")
