@@ -10,8 +10,8 @@ _EXPORTS = {
     "Enhancer": "muse_fx.engine.pipeline",
     "Pedalboard": "muse_fx.board",
     "MuseFxError": "muse_fx.errors",
-    "load_preset": "muse_fx.presets",
-    "save_preset": "muse_fx.presets",
+    "load_preset": "muse_fx.presets.chains",
+    "save_preset": "muse_fx.presets.chains",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

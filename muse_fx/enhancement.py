@@ -10,7 +10,7 @@ import torch
 
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.feeder import Progress
-from muse_fx.engine.pipeline import Settings
+from muse_fx.settings import Settings
 
 
 class Enhancement(Protocol):

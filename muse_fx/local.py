@@ -9,8 +9,9 @@ import torch
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.feeder import Progress
 from muse_fx.engine.muse_model import MuseModel
-from muse_fx.engine.pipeline import Enhancer, Settings
+from muse_fx.engine.pipeline import Enhancer
 from muse_fx.engine.weights import load_model
+from muse_fx.settings import Settings
 
 
 class LocalEnhancement:

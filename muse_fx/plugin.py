@@ -9,15 +9,25 @@ import torch
 
 from muse_fx.audio import Layout, prepare
 from muse_fx.engine.chunking import StreamingOverlapAdd
-from muse_fx.engine.defaults import default_batch_size, default_musecoder
+from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.feeder import Progress, chunk_layout
-from muse_fx.engine.pipeline import Settings
 from muse_fx.enhancement import Enhancement
 from muse_fx.errors import AudioInputError
 from muse_fx.local import LocalEnhancement
-from muse_fx.parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
 from muse_fx.remote import RemoteEnhancement
+from muse_fx.settings import (
+    DEVICE,
+    FULL_BAND,
+    MIX,
+    MODEL,
+    MUSECODER,
+    SEED,
+    STEPS,
+    STRENGTH,
+    Settings,
+    default_batch_size,
+)
 
 
 class MuseEnhance:
@@ -38,17 +48,17 @@ class MuseEnhance:
 
     def __init__(
         self,
-        model: str | os.PathLike = "default",
+        model: str | os.PathLike = MODEL.default,
         musecoder: str | None = None,
-        steps: int = 6,
-        mix: float = 1.0,
-        device: str = "auto",
-        seed: int = 0,
-        full_band: bool = True,
+        steps: int = STEPS.default,
+        mix: float = MIX.default,
+        device: str = DEVICE.default,
+        seed: int = SEED.default,
+        full_band: bool = FULL_BAND.default,
         batch_size: int | None = None,
         server: str | None = None,
         fallback_local: bool = False,
-        strength: float = 1.0,
+        strength: float = STRENGTH.default,
     ):
         self._device = resolve_device(device)
         self.server = server
@@ -61,7 +71,7 @@ class MuseEnhance:
         self.mix = mix
         self.strength = strength
         self.seed = seed
-        self.full_band = bool(full_band)
+        self.full_band = FULL_BAND.check(full_band)
         self.batch_size = batch_size
         self._latency_rate = 44100  # until a stream says otherwise
         self.reset()
@@ -94,7 +104,7 @@ class MuseEnhance:
 
     @musecoder.setter
     def musecoder(self, value: str) -> None:
-        self._musecoder = check_musecoder(value)
+        self._musecoder = MUSECODER.check(value)
         self._musecoder_chosen = True
 
     @property
@@ -103,7 +113,7 @@ class MuseEnhance:
 
     @steps.setter
     def steps(self, value: int) -> None:
-        self._steps = check_steps(value)
+        self._steps = STEPS.check(value)
 
     @property
     def mix(self) -> float:
@@ -111,7 +121,7 @@ class MuseEnhance:
 
     @mix.setter
     def mix(self, value: float) -> None:
-        self._mix = check_mix(value)
+        self._mix = MIX.check(value)
 
     @property
     def strength(self) -> float:
@@ -121,7 +131,7 @@ class MuseEnhance:
 
     @strength.setter
     def strength(self, value: float) -> None:
-        self._strength = check_strength(value)
+        self._strength = STRENGTH.check(value)
 
     @property
     def seed(self) -> int:
@@ -129,7 +139,7 @@ class MuseEnhance:
 
     @seed.setter
     def seed(self, value: int) -> None:
-        self._seed = check_seed(value)
+        self._seed = SEED.check(value)
 
     @property
     def sample_rate(self) -> int:
@@ -149,7 +159,7 @@ class MuseEnhance:
         return self._local
 
     def _settings(self) -> Settings:
-        batch = self.batch_size or default_batch_size(self._device, self.musecoder)
+        batch = self.batch_size or default_batch_size(self._device.type, self.musecoder)
         return Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch, self.strength)
 
     # -- offline ----------------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ import torch
 
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.feeder import Progress
-from muse_fx.engine.pipeline import Settings
 from muse_fx.errors import AudioInputError, MuseFxWarning
 from muse_fx.local import LocalEnhancement
+from muse_fx.settings import MODEL, Settings
 
 
 class RemoteEnhancement:
@@ -21,7 +21,11 @@ class RemoteEnhancement:
     streams = False
 
     def __init__(
-        self, url: str, model: str = "default", server_musecoder: bool = False, fallback: LocalEnhancement | None = None
+        self,
+        url: str,
+        model: str = MODEL.default,
+        server_musecoder: bool = False,
+        fallback: LocalEnhancement | None = None,
     ):
         self.url, self.model, self.server_musecoder, self.fallback = url, model, server_musecoder, fallback
 
@@ -31,7 +35,7 @@ class RemoteEnhancement:
             fields["strength"] = settings.strength
         if not self.server_musecoder:
             fields["musecoder"] = settings.musecoder
-        if self.model != "default":
+        if self.model != MODEL.default:
             fields["model"] = self.model
         return fields
 

@@ -11,8 +11,9 @@ from pedalboard import Gain
 
 from muse_fx import MuseEnhance, Pedalboard
 from muse_fx.engine.feeder import ChunkFeeder, chunk_layout
-from muse_fx.engine.pipeline import Enhancer, Settings
+from muse_fx.engine.pipeline import Enhancer
 from muse_fx.engine.weights import load_model
+from muse_fx.settings import Settings
 
 RATE = 16000
 

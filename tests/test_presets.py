@@ -10,7 +10,7 @@ from muse_fx import MuseEnhance, Pedalboard, load_preset, save_preset
 from muse_fx.errors import PresetError
 from muse_fx.files import enhance_file
 from muse_fx.loudness import MATCH_INPUT, Loudness, LoudnessMeter
-from muse_fx.presets import available, user_dir
+from muse_fx.presets.files import available, user_dir
 
 BUNDLED = ["phone-recording", "live-room", "rehearsal-demo", "vocal-cleanup", "gentle", "mastering-lite"]
 

@@ -16,7 +16,7 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from muse_fx.cli import main
-from muse_fx.cli.enhance import build_board
+from muse_fx.file_jobs import build_board
 from muse_fx.scale.cluster import LOCAL, RayMissingError, connected, import_ray
 
 TOKEN = "ray-test-token"
@@ -359,7 +359,7 @@ def test_muse_enhance_and_the_daw_actions_work_against_serve(
     from test_server_support import decode, encode, noise, solo
 
     from muse_fx import MuseEnhance
-    from muse_fx.cli.enhance import make_enhance_file
+    from muse_fx.file_jobs import make_enhance_file
 
     monkeypatch.setenv("MUSE_FX_TOKEN", TOKEN)
     audio = noise(2, 1.2, 44100)

@@ -7,11 +7,12 @@ import pytest
 import torch
 from test_server_support import CPU, noise
 
-from muse_fx.engine.pipeline import Enhancer, Settings
+from muse_fx.engine.pipeline import Enhancer
 from muse_fx.server.admission import Admission, Busy
 from muse_fx.server.batcher import Batcher
 from muse_fx.server.enhance import Cancelled, enhance_audio
 from muse_fx.server.model_pool import load_models
+from muse_fx.settings import Settings
 
 
 @pytest.fixture(scope="module")

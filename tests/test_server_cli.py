@@ -80,3 +80,14 @@ def test_connection_limits_reach_uvicorn(started, tiny_model_path):
     _, options = started[0]
     assert options["http"] is GuardedH11Protocol and options["ws"] == "none"
     assert (options["limit_concurrency"], options["timeout_keep_alive"]) == (50, 2.0)
+
+
+def test_limit_options_reach_the_server_config(started, tiny_model_path):
+    from muse_fx.server.limits import ServerConfig
+    from muse_fx.settings import default_server_batch
+
+    result = run("--model", str(tiny_model_path), "--device", "cpu", "--timeout", "7", "--max-requests", "3")
+    assert result.exit_code == 0, result.output
+    config = started[0][0].state.server_config
+    assert (config.request_timeout, config.max_requests) == (7.0, 3)
+    assert (config.max_upload_mb, config.max_batch) == (ServerConfig().max_upload_mb, default_server_batch("cpu"))

@@ -12,10 +12,10 @@ from test_server_support import TestClient, decode, encode, make_app, noise
 
 from muse_fx import MuseEnhance
 from muse_fx.cli import main
-from muse_fx.engine.pipeline import Settings
 from muse_fx.server.batcher import Batcher, BatchKey
 from muse_fx.server.codec import decode as decode_upload
 from muse_fx.server.runner import run_in_background
+from muse_fx.settings import Settings
 
 
 @pytest.fixture(scope="module")

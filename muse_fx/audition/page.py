@@ -24,7 +24,7 @@ from pathlib import Path
 from muse_fx.audio_io import OutputError
 from muse_fx.audition.render import Excerpt, Take, picture, read_excerpt, render_anchor, render_original, render_variant
 from muse_fx.audition.variants import Variant, slug
-from muse_fx.presets import user_dir
+from muse_fx.presets.files import user_dir
 
 ASSETS = Path(__file__).parent / "assets"
 TEMPLATES = ("index.html", "audition.css", "audition.js")

@@ -79,6 +79,6 @@ def default_plan(bundled: Iterable[str], strength_supported: bool) -> list[Varia
 
 def preset_toml(board, description: str) -> str:
     """The board as a preset file's text: saved in the presets folder, `--preset NAME` renders it again."""
-    from muse_fx.presets import preset_data
+    from muse_fx.presets.chains import preset_data
 
     return tomli_w.dumps(preset_data(board, description))

@@ -6,6 +6,9 @@ import sys
 
 import click
 
+from muse_fx.cli.setting_options import setting_option
+from muse_fx.settings import MIX, STRENGTH
+
 
 @click.group()
 def audacity():
@@ -23,12 +26,8 @@ def audacity():
     show_default=True,
     help="How long to wait for each answer from Audacity.",
 )
-@click.option(
-    "--strength",
-    type=click.FloatRange(0, 1),
-    help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.",
-)
-@click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
+@setting_option(STRENGTH)
+@setting_option(MIX)
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance on this machine.")
 def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
     """Enhance the selected range of each selected track into a new track named '<track> (muse_fx)'.
@@ -44,7 +43,7 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
     with stop_signals_interrupt():
         try:
             with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
-                from muse_fx.cli.enhance import make_enhance_file
+                from muse_fx.file_jobs import make_enhance_file
 
                 enhance_file = make_enhance_file(
                     server=server, preset=preset, fallback_local=fallback_local, strength=strength, mix=mix

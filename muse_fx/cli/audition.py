@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from muse_fx.parameters import MUSECODERS
+from muse_fx.cli.setting_options import setting_option
+from muse_fx.settings import DECLARED, MODEL, MUSECODER
 
 MAX_SECONDS = 300.0  # every take is embedded in the page: minutes, not hours
 
@@ -20,23 +21,24 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
 
 
 def _fractions(ctx, param, value: str | None) -> list[float] | None:
+    """--strength and --mix: comma-separated values, each checked by the setting's declaration."""
     if value is None:
         return None
+    setting = DECLARED[param.name]
     fractions = []
     for text in value.split(","):
         try:
-            number = float(text)
+            fractions.append(setting.check(text))
         except ValueError:
-            number = None
-        if number is None or not 0 <= number <= 1:
-            raise click.BadParameter(f"{text.strip()!r} is not a number from 0 to 1; give values like 0.5,1.0")
-        fractions.append(number)
+            raise click.BadParameter(
+                f"{text.strip()!r} is not a number from {setting.low:g} to {setting.high:g}; give values like 0.5,1.0"
+            ) from None
     return fractions
 
 
 def _plan(preset_names, sweeps):
-    from muse_fx import presets
     from muse_fx.audition.variants import default_plan, plan
+    from muse_fx.presets import chains
     from muse_fx.presets import files as preset_files
 
     for name in preset_names or []:
@@ -49,7 +51,7 @@ def _plan(preset_names, sweeps):
     if preset_names or sweeps:
         return plan(preset_names or [None], sweeps)
     bundled = sorted(path.stem for path in preset_files.BUNDLED_DIR.glob("*.toml"))
-    return default_plan(bundled, strength_supported="strength" in presets.MUSE_PARAMETERS)
+    return default_plan(bundled, strength_supported="strength" in chains.MUSE_PARAMETERS)
 
 
 def _summarise(paths) -> None:
@@ -109,8 +111,8 @@ def _serve(folder: Path, open_page: bool) -> None:
     "3.5 kHz anchor; ratings on sliders, downloaded as JSON.",
 )
 @click.option("--shuffle-seed", type=click.IntRange(min=0), help="Seed of the blind order.  [default: random]")
-@click.option("--model", help="Bundled model name or .safetensors path, for every variant.  [default: default]")
-@click.option("--musecoder", type=click.Choice(MUSECODERS), help="fast or diffusion, for every variant.")
+@setting_option(MODEL, help=f"{MODEL.help}, for every variant.  [default: {MODEL.default}]")
+@setting_option(MUSECODER, help=f"{' or '.join(MUSECODER.choices)}, for every variant.")
 @click.option("--device", help="auto, cpu, cuda or mps.  [default: auto]")
 @click.option("--serve", is_flag=True, help="Serve the page on 127.0.0.1 until Ctrl-C instead of opening the file.")
 @click.option("--no-open", is_flag=True, help="Do not open the page in a browser.")

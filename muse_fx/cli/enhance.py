@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import NoReturn
@@ -18,24 +15,14 @@ from muse_fx.cli.inputs import expand, plan_outputs
 from muse_fx.cli.progress_bar import AudioBar
 from muse_fx.cli.progress_file import ProgressFile
 from muse_fx.cli.ray_options import ray_option
+from muse_fx.cli.setting_options import setting_option
 from muse_fx.engine.devices import DEVICES
 from muse_fx.errors import MuseFxError
+from muse_fx.file_jobs import attempt, build_board, print_outcome
 from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
-from muse_fx.parameters import MAX_SEED, MUSECODERS
+from muse_fx.settings import DEVICE, MIX, MODEL, MUSECODER, SEED, STEPS, STRENGTH
 
 SKIPPED_LISTED = 10  # a folder of 500 PDFs should not bury the summary
-
-
-def build_board(preset, **settings):
-    """A muse_fx.Pedalboard from a preset, or a lone MuseEnhance; settings given on the command line win."""
-    from muse_fx.board import Pedalboard
-    from muse_fx.plugin import MuseEnhance
-    from muse_fx.presets import load_preset
-
-    settings = {k: v for k, v in settings.items() if v is not None and v is not False}
-    if preset:
-        return load_preset(preset, **settings)
-    return Pedalboard([MuseEnhance(**settings)])
 
 
 def musecoder_help() -> str:
@@ -48,9 +35,18 @@ def musecoder_help() -> str:
     else:
         bundled = ", ".join(f"{musecoder} on {device}" for device, musecoder in measured.items())
     return (
-        f"fast or diffusion.  [default: {bundled} for the bundled model; for a model file, fast on CPU and "
-        "diffusion on a GPU]"
+        f"{' or '.join(MUSECODER.choices)}.  [default: {bundled} for the bundled model; for a model file, fast on "
+        "CPU and diffusion on a GPU]"
     )
+
+
+def _plan(inputs, recursive, output, output_dir, suffix, fmt) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """(source, destination) for every input file, and what was skipped; the output folder is made here."""
+    files, skipped = expand(inputs, recursive)
+    pairs = plan_outputs(files, output, output_dir, suffix, fmt)
+    if output_dir:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    return pairs, skipped
 
 
 @click.command()
@@ -62,17 +58,13 @@ def musecoder_help() -> str:
 )
 @click.option("-r", "--recursive", is_flag=True, help="Look into sub-folders of folder inputs.")
 @click.option("--preset", help="Preset name (`muse-fx presets list`) or .toml file.")
-@click.option("--model", help="Bundled model name or .safetensors path.  [default: default]")
-@click.option("--mix", type=click.FloatRange(0, 1), help="Dry/wet: 0 = original, 1 = fully enhanced.")
-@click.option(
-    "--strength",
-    type=click.FloatRange(0, 1),
-    help="How far noise and reverb may be cut: 0 = no cuts, 1 = the model's full reduction.  [default: 1]",
-)
-@click.option("--musecoder", type=click.Choice(MUSECODERS), help=musecoder_help())
-@click.option("--steps", type=click.Choice(["6", "50"]), help="Diffusion steps: 6 (fast schedule) or 50 (paper).")
-@click.option("--device", type=click.Choice(DEVICES), help="Where to run.  [default: auto]")
-@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Seed for diffusion noise (same seed, same output).")
+@setting_option(MODEL)
+@setting_option(MIX)
+@setting_option(STRENGTH)
+@setting_option(MUSECODER, help=musecoder_help())
+@setting_option(STEPS)
+@setting_option(DEVICE, type=click.Choice(DEVICES))
+@setting_option(SEED)
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Output format.  [default: the input's]")
 @click.option("--subtype", help="Output sample format, e.g. PCM_16, PCM_24, FLOAT.  [default: the input's]")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
@@ -135,15 +127,11 @@ def enhance(
     with stop_signals_interrupt():  # SIGTERM/SIGHUP clean up like Ctrl-C
         status.write("running", 0.0, "loading model")
         try:
-            files, skipped = expand(inputs, recursive)
-            pairs = plan_outputs(files, output, output_dir, suffix, fmt)
+            pairs, skipped = _plan(inputs, recursive, output, output_dir, suffix, fmt)
             if (start or duration) and len(pairs) > 1:
                 raise click.UsageError("--start/--duration apply to a single input")
             if ray_address is not None and settings["server"]:
                 raise click.UsageError("--ray and --server both run the model elsewhere; choose one")
-            if output_dir:
-                output_dir.mkdir(parents=True, exist_ok=True)
-            settings["steps"] = int(settings["steps"]) if settings["steps"] else None
             make_board = partial(build_board, preset, **settings)
             board = make_board() if ray_address is None else None  # on Ray, each worker builds its own
         except (MuseFxError, click.UsageError) as error:
@@ -155,18 +143,8 @@ def enhance(
         if ray_address is None:
             failures = _run(board, pairs, status, debug, **options)
         else:
-            pairs, failures = _run_on_ray(
-                make_board,
-                pairs,
-                status,
-                debug,
-                ray_address,
-                ray_workers,
-                ray_cpus_per_worker,
-                ray_gpus_per_worker,
-                ray_ship,
-                **options,
-            )
+            cluster = (ray_address, ray_workers, ray_cpus_per_worker, ray_gpus_per_worker, ray_ship)
+            pairs, failures = _run_on_ray(make_board, pairs, status, debug, *cluster, **options)
     _summarise(pairs, failures, skipped)
     if failures:
         status.write("error", 1.0, failures[0][1])
@@ -199,7 +177,7 @@ def _stopped(status: ProgressFile, interrupt: KeyboardInterrupt, what: str) -> N
 
 
 def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
-    failures = []
+    failures: list[tuple[Path, str]] = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
     for number, (source, destination) in enumerate(pairs):
 
@@ -229,63 +207,3 @@ def _run_on_ray(make_board, pairs, status, debug, address, workers, cpus, gpus, 
         return pairs, enhance_on_ray(make_board, pairs, batch, status, debug, **options) if pairs else []
     except KeyboardInterrupt as interrupt:
         _stopped(status, interrupt, "the files in progress were not written; no partial files were left")
-
-
-@dataclass
-class Outcome:
-    """One file of a batch: enhanced (with its warnings) or failed (with a message that names it)."""
-
-    source: Path
-    destination: Path
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-
-
-def attempt(board, source: Path, destination: Path, debug: bool = False, **options) -> Outcome:
-    """`enhance_file`, except that a bad file, or a bug, becomes a failed Outcome: one file never stops a batch."""
-    from muse_fx.files import enhance_file
-
-    try:
-        result = enhance_file(board, source, destination, **options)
-    except MuseFxError as error:
-        return Outcome(source, destination, error=str(error))
-    except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
-        if debug:
-            traceback.print_exc()
-        message = f"{source}: unexpected {type(error).__name__}: {error} (run `muse-fx --debug enhance …` for details)"
-        return Outcome(source, destination, error=message)
-    return Outcome(source, destination, result.seconds, result.warnings)
-
-
-def print_outcome(outcome: Outcome, failures: list[tuple[Path, str]]) -> None:
-    """Print a file's ✓ or ✗ line and its warnings; a failure joins `failures`."""
-    if outcome.error is not None:
-        failures.append((outcome.source, outcome.error))
-        click.secho(f"✗ {outcome.error}", err=True, fg="red")
-        return
-    for warning in outcome.warnings:
-        click.secho(f"! {warning}", err=True, fg="yellow")
-    click.echo(f"✓ {outcome.source} → {outcome.destination} ({outcome.seconds:.1f} s)", err=True)
-
-
-def make_enhance_file(
-    server: str | None = None,
-    preset: str | None = None,
-    fallback_local: bool = False,
-    progress: Callable[[float, float], None] | None = None,
-    **settings,
-):
-    """`(source, destination) -> None` for the DAW adapters: the same board and checks as `muse-fx enhance`.
-
-    `settings` (strength, mix…) override the preset's; `progress(done, total)` counts seconds of each file.
-    The adapters own `destination` (a temp file they created), hence overwrite=True.
-    """
-    from muse_fx.files import enhance_file
-
-    board = build_board(preset, server=server, fallback_local=fallback_local, **settings)
-
-    def enhance(source: Path, destination: Path) -> None:
-        enhance_file(board, Path(source), Path(destination), overwrite=True, progress=progress)
-
-    return enhance

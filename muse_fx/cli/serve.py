@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from muse_fx.cli.ray_options import ray_option
+from muse_fx.cli.setting_options import click_type
 from muse_fx.engine.devices import resolve_device
 from muse_fx.errors import MuseFxError
+from muse_fx.server.limits import ServerConfig, offered_limits
+from muse_fx.settings import BATCH_SIZE, default_server_batch
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+def limit_options(command: Callable) -> Callable:
+    """--max-upload-mb and the server's other limits, one option per limit that ServerConfig offers, with the
+    default and help it declares; each reaches `command` under the field's name."""
+    for limit in reversed(offered_limits()):
+        option = click.option(
+            limit.metadata["flag"] or f"--{limit.name.replace('_', '-')}",
+            limit.name,
+            default=limit.default,
+            show_default=True,
+            type=POSITIVE if isinstance(limit.default, float) else click.IntRange(min=1),
+            help=limit.metadata["help"],
+        )
+        command = option(command)
+    return command
 
 
 @click.command("serve")
@@ -31,38 +52,12 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
     type=click.Path(dir_okay=False, path_type=Path),
     help="File holding the bearer token [default: $MUSE_FX_TOKEN].",
 )
-@click.option("--max-upload-mb", default=200.0, show_default=True, type=POSITIVE, help="Largest upload, MiB.")
-@click.option("--max-seconds", default=900.0, show_default=True, type=POSITIVE, help="Longest audio per request.")
+@limit_options
 @click.option(
-    "--max-audio-mb",
-    default=512.0,
-    show_default=True,
-    type=POSITIVE,
-    help="Largest audio per request once decoded to float32, MiB (bounds memory).",
+    "--batch-size",
+    type=click_type(BATCH_SIZE),
+    help=f"{BATCH_SIZE.help} [{default_server_batch('cuda')} on CUDA, else {default_server_batch('cpu')}].",
 )
-@click.option(
-    "--max-requests",
-    default=8,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Requests in flight at once; the next gets 503 with Retry-After.",
-)
-@click.option("--timeout", default=600.0, show_default=True, type=POSITIVE, help="Seconds per request, upload too.")
-@click.option(
-    "--max-connections",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Open connections at once (fewer if `ulimit -n` is lower); the oldest idle ones make room.",
-)
-@click.option(
-    "--idle-timeout",
-    default=5.0,
-    show_default=True,
-    type=POSITIVE,
-    help="Seconds a connection may stay open with no request in progress.",
-)
-@click.option("--batch-size", type=click.IntRange(min=1), help="Chunks per forward pass [32 on CUDA, else 8].")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this key…")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="…and this certificate.")
 @ray_option
@@ -88,13 +83,6 @@ def serve(
     host: str,
     port: int,
     token_file: Path | None,
-    max_upload_mb: float,
-    max_seconds: float,
-    max_audio_mb: float,
-    max_requests: int,
-    timeout: float,
-    max_connections: int,
-    idle_timeout: float,
     batch_size: int | None,
     ssl_keyfile: str | None,
     ssl_certfile: str | None,
@@ -103,21 +91,13 @@ def serve(
     max_replicas: int | None,
     gpus_per_replica: float | None,
     cpus_per_replica: float,
+    **limits: Any,
 ) -> None:
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
-    try:
-        import uvicorn
+    _require_server_packages()
+    from muse_fx.bearer_token import resolve_token
+    from muse_fx.server.tokens import is_loopback, require_token_off_loopback
 
-        from muse_fx.bearer_token import resolve_token
-        from muse_fx.server.app import create_app
-        from muse_fx.server.limits import ServerConfig, default_batch
-        from muse_fx.server.model_pool import load_models
-        from muse_fx.server.runner import uvicorn_settings
-        from muse_fx.server.tokens import is_loopback, require_token_off_loopback
-    except ImportError as error:
-        raise click.ClickException(
-            f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
-        ) from None
     if bool(ssl_keyfile) != bool(ssl_certfile):
         raise click.UsageError("--ssl-keyfile and --ssl-certfile go together")
     if ray_address is None and (replicas != 1 or max_replicas or gpus_per_replica is not None or cpus_per_replica != 1):
@@ -127,16 +107,7 @@ def serve(
         require_token_off_loopback(host, token)
     except MuseFxError as error:
         raise click.ClickException(str(error)) from None
-    limits = ServerConfig(
-        token=token,
-        max_upload_mb=max_upload_mb,
-        max_seconds=max_seconds,
-        max_audio_mb=max_audio_mb,
-        max_requests=max_requests,
-        request_timeout=timeout,
-        max_connections=max_connections,
-        idle_timeout=idle_timeout,
-    )
+    config = ServerConfig(token=token, **limits)
     guarded = " (token required)" if token else ""
     if not is_loopback(host) and not ssl_certfile:
         click.echo(
@@ -147,14 +118,35 @@ def serve(
     if ray_address is not None:
         ssl = {"ssl_keyfile": ssl_keyfile, "ssl_certfile": ssl_certfile} if ssl_certfile else None
         scaling = dict(replicas=replicas, max_replicas=max_replicas, cpus=cpus_per_replica, gpus=gpus_per_replica)
-        _serve_on_ray(ray_address, models, device, limits, batch_size, host, port, ssl, scaling, guarded)
+        _serve_on_ray(ray_address, models, device, config, batch_size, host, port, ssl, scaling, guarded)
         return
+    _serve_here(models, device, config, batch_size, host, port, ssl_keyfile, ssl_certfile, guarded)
+
+
+def _require_server_packages() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as error:
+        raise click.ClickException(
+            f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
+        ) from None
+
+
+def _serve_here(models, device, config, batch_size, host, port, ssl_keyfile, ssl_certfile, guarded) -> None:
+    """The embedded server (uvicorn) in this process, until Ctrl-C."""
+    import uvicorn
+
+    from muse_fx.server.app import create_app
+    from muse_fx.server.model_pool import load_models
+    from muse_fx.server.runner import uvicorn_settings
+
     try:
         torch_device = resolve_device(device)
         served = load_models(models, torch_device)
     except MuseFxError as error:
         raise click.ClickException(str(error)) from None
-    config = replace(limits, max_batch=batch_size or default_batch(torch_device))
+    config = replace(config, max_batch=batch_size or default_server_batch(torch_device.type))
     scheme = "https" if ssl_certfile else "http"
     click.echo(f"muse-fx: serving {', '.join(served)} on {torch_device} at {scheme}://{host}:{port}{guarded}")
     app = create_app(served, torch_device, config)

@@ -1,4 +1,4 @@
-"""What runs when the user does not say: the musecoder that suits a model on a device, and the batch size."""
+"""What runs when the user does not say: the musecoder that suits a model on a device."""
 
 from __future__ import annotations
 
@@ -22,8 +22,3 @@ def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.
         if device.type in measured:
             return measured[device.type]
     return "fast" if device.type == "cpu" else "diffusion"
-
-
-def default_batch_size(device: torch.device, musecoder: str) -> int:
-    """Chunks per forward pass on this machine: many on a GPU, few on a CPU, one for diffusion on a CPU."""
-    return 16 if device.type != "cpu" else 4 if musecoder == "fast" else 1

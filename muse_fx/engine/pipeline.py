@@ -9,7 +9,6 @@ comb-filter.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -20,7 +19,7 @@ import torch.nn.functional as F
 from muse_fx.audio import check_sample_rate
 from muse_fx.engine import diffusion
 from muse_fx.engine.bandsplit import recombine_high_band
-from muse_fx.engine.defaults import default_batch_size, default_musecoder
+from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_mel
 from muse_fx.engine.feeder import ChunkFeeder, Progress
@@ -28,22 +27,11 @@ from muse_fx.engine.mel2mel import DOWNSAMPLING
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.weights import load_model
 from muse_fx.errors import AudioInputError, ModelError
+from muse_fx.settings import Settings, default_batch_size
 
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
 # soxr's very high quality is flat to 0.91 × Nyquist: the crossover (bandsplit.py) meets an unattenuated model band.
 RESAMPLE_QUALITY = "VHQ"
-
-
-@dataclass(frozen=True)
-class Settings:
-    musecoder: str = "fast"
-    steps: int = 6
-    mix: float = 1.0
-    seed: int = 0
-    full_band: bool = True
-    batch_size: int = 4
-    strength: float = 1.0  # how far cuts may go: 1 = the model's own, 0 = none (see fast_path.limit_attenuation)
-    warm_start: bool = True  # diffusion starts from the noised fast output (diffusion.sample's `start`)
 
 
 def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
@@ -99,7 +87,7 @@ class Enhancer:
         """
         torch_device = resolve_device(device)
         musecoder = musecoder or default_musecoder(torch_device, name_or_path)
-        batch_size = batch_size or default_batch_size(torch_device, musecoder)
+        batch_size = batch_size or default_batch_size(torch_device.type, musecoder)
         model = load_model(name_or_path, torch_device)
         return cls(model, Settings(musecoder=musecoder, batch_size=batch_size, **settings))
 

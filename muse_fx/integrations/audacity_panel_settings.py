@@ -11,8 +11,8 @@ import platformdirs
 import tomli_w
 
 from muse_fx.atomic import atomic_path
-from muse_fx.parameters import check_mix, check_strength
 from muse_fx.presets.files import available
+from muse_fx.settings import MIX, STRENGTH
 
 FILE_NAME = "audacity-panel.toml"
 URL_SCHEMES = ("http://", "https://")
@@ -21,15 +21,15 @@ URL_SCHEMES = ("http://", "https://")
 @dataclass(frozen=True)
 class PanelSettings:
     preset: str = ""  # empty: muse-fx's default
-    strength: float = 1.0
-    mix: float = 1.0
+    strength: float = STRENGTH.default
+    mix: float = MIX.default
     server: str = ""  # empty: enhance on this computer
 
     def problem(self) -> str | None:
         """What is wrong with these settings, in the words the status line shows; None when they are usable."""
-        for check, value in ((check_strength, self.strength), (check_mix, self.mix)):
+        for setting, value in ((STRENGTH, self.strength), (MIX, self.mix)):
             try:
-                check(value)
+                setting.check(value)
             except ValueError as error:
                 return f"{str(error)[0].upper()}{str(error)[1:]}."
         if self.server and not self.server.startswith(URL_SCHEMES):
@@ -77,6 +77,6 @@ def preset_levels(name: str) -> tuple[float, float]:
     try:
         entries = tomllib.loads(path.read_text(encoding="utf-8")).get("plugin", []) if path else []
         muse: dict = next((entry for entry in entries if entry.get("type") == "MuseEnhance"), {})
-        return check_strength(muse.get("strength", 1.0)), check_mix(muse.get("mix", 1.0))
+        return STRENGTH.check(muse.get("strength", STRENGTH.default)), MIX.check(muse.get("mix", MIX.default))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, TypeError, ValueError):
-        return 1.0, 1.0
+        return STRENGTH.default, MIX.default

@@ -4,7 +4,7 @@ Files reach the workers in one of two ways. Shared paths (the default): every no
 output folder at the same paths (NFS, a shared volume) and workers write the outputs themselves. Shipped
 bytes (`ship=True`): for clusters without shared storage, the driver sends each input's bytes, a worker
 enhances a private copy and returns the output files, and the driver writes them. Either way the per-file
-work is `muse_fx.cli.enhance.attempt`, the same as a local run, so outputs, names, formats and messages match.
+work is `muse_fx.file_jobs.attempt`, the same as a local run, so outputs, names, formats and messages match.
 
 A worker that dies mid-file is restarted by Ray and the file tried again (`RETRIES` more times); the next
 attempt sweeps the dead one's temp files (`enhance_file` does), and the output appears whole or not at all.
@@ -25,8 +25,8 @@ from tqdm import tqdm
 
 from muse_fx.atomic import DEBRIS, atomic_path
 from muse_fx.audio_io import check_writable, probe
-from muse_fx.cli.enhance import Outcome, attempt, print_outcome
 from muse_fx.errors import MuseFxError
+from muse_fx.file_jobs import Outcome, attempt, print_outcome
 from muse_fx.scale.cluster import ClusterError, connected
 
 RETRIES = 2  # further attempts at a file whose worker died on it

@@ -23,8 +23,9 @@ from muse_fx.bearer_token import resolve_token
 from muse_fx.engine.devices import resolve_device
 from muse_fx.server.app import create_app
 from muse_fx.server.batcher import Batcher, BatchKey, Job
-from muse_fx.server.limits import ServerConfig, default_batch
+from muse_fx.server.limits import ServerConfig
 from muse_fx.server.model_pool import ServedModel, load_models
+from muse_fx.settings import default_server_batch
 
 APP = "muse-fx"
 
@@ -85,7 +86,7 @@ class Replica:
     def __init__(self, models: Sequence[str], device: str, config: ServerConfig, batch_size: int | None):
         torch_device = resolve_device(device)  # "auto": the GPU Ray gave this replica, if any
         served = load_models(models, torch_device)
-        config = replace(config, max_batch=batch_size or default_batch(torch_device))
+        config = replace(config, max_batch=batch_size or default_server_batch(torch_device.type))
         self._app = create_app(served, torch_device, config, batcher=ServeBatcher(served, config))
 
     def __serve_build_asgi_app__(self):

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from muse_fx.engine.pipeline import Enhancer, Settings
+from muse_fx.engine.pipeline import Enhancer
 from muse_fx.server.model_pool import ServedModel
+from muse_fx.settings import Settings
 
 MAX_ENHANCERS = 64  # cached (model, settings) pairs; requests choose mix and seed freely
 

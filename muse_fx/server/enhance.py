@@ -9,11 +9,11 @@ from typing import IO, BinaryIO
 import torch
 
 from muse_fx.engine.feeder import ChunkFeeder
-from muse_fx.engine.pipeline import Settings
 from muse_fx.server.batcher import Batcher, BatchKey
 from muse_fx.server.codec import decode, encode
 from muse_fx.server.limits import ServerConfig
 from muse_fx.server.params import EnhanceParams
+from muse_fx.settings import Settings
 
 
 class Cancelled(Exception):

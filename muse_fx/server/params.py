@@ -1,18 +1,24 @@
-"""The form fields of POST /v1/enhance → which loaded model, which Settings, which output format."""
+"""The form fields of POST /v1/enhance → which loaded model, which Settings, which output format.
+
+A request may send each setting that shapes the sound (`muse_fx.settings.SOUND`); its declaration gives the
+field's type, default and the 422 message for a bad value.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import HTTPException
 from starlette.datastructures import FormData, UploadFile
 
-from muse_fx.engine.pipeline import Settings
-from muse_fx.parameters import check_mix, check_musecoder, check_seed, check_steps, check_strength
+from muse_fx.settings import MODEL, MUSECODER, SOUND, Setting, Settings
 
-OUTPUTS = ("float32", "same")  # WAV float32, or the upload's own container and subtype
-FIELDS = ("file", "model", "musecoder", "steps", "mix", "strength", "seed", "full_band", "output")
+OUTPUT = Setting(
+    "output", str, "float32", "WAV float32, or the upload's own container and subtype", choices=("float32", "same")
+)
+FIELDS = ("file", *(setting.name for setting in SOUND), OUTPUT.name)
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -50,28 +56,29 @@ def _check(ok: bool, message: str) -> None:
         raise reject(message)
 
 
-def _valid(check: Callable, value):
-    """The shared checks (muse_fx.parameters) raise ValueError; here that is a 422."""
+def _setting(form: FormData, setting: Setting, default: Any = None) -> Any:
+    """The field for `setting`, read as its type and checked by its declaration (a bad value is a 422);
+    `default` (else the declared one) when the request leaves it out."""
+    convert = boolean if setting.type is bool else setting.type
+    value = _field(form, setting.name, convert, setting.default if default is None else default)
     try:
-        return check(value)
+        return setting.check(value)
     except ValueError as error:
         raise reject(str(error)) from None
 
 
 def parse_params(form: FormData, models: list[str], musecoder: str, batch: int) -> EnhanceParams:
-    """Validate every field; `models` are the loaded names (the first is the default), never paths."""
+    """Validate every field; `models` are the loaded names (the first is the default), never paths.
+    `musecoder` is this server's default and `batch` the chunks a request offers per pass."""
     unknown = sorted(set(form) - set(FIELDS))
     _check(not unknown, f"unknown form field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
-    model = _field(form, "model", str, "default")
-    model = models[0] if model == "default" else model
+    model = _setting(form, MODEL)
+    model = models[0] if model == MODEL.default else model
     _check(model in models, f"model {model!r} is not loaded on this server; loaded: {', '.join(models)}")
-    coder = _valid(check_musecoder, _field(form, "musecoder", str, musecoder))
-    steps = _valid(check_steps, _field(form, "steps", int, 6))
-    mix = _valid(check_mix, _field(form, "mix", float, 1.0))
-    strength = _valid(check_strength, _field(form, "strength", float, 1.0))
-    seed = _valid(check_seed, _field(form, "seed", int, 0))
-    full_band = _field(form, "full_band", boolean, True)
-    output = _field(form, "output", str, "float32")
-    _check(output in OUTPUTS, f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
-    settings = Settings(coder, steps, mix, seed, full_band, batch, strength=strength)
-    return EnhanceParams(model, settings, output)
+    server_defaults = {MUSECODER.name: musecoder}
+    chosen = {
+        setting.name: _setting(form, setting, server_defaults.get(setting.name))
+        for setting in SOUND
+        if setting is not MODEL
+    }
+    return EnhanceParams(model, Settings(**chosen, batch_size=batch), _setting(form, OUTPUT))
