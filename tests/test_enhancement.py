@@ -46,6 +46,11 @@ def test_the_tensor_entry_names_bad_input(tiny_model_path, audio, rate, message)
         Enhancer.from_pretrained(tiny_model_path, device="cpu")(audio, rate)
 
 
+def test_from_pretrained_checks_settings_like_the_plugin(tiny_model_path):
+    with pytest.raises(ValueError, match=r"mix must be between 0.0 \(dry\) and 1.0"):
+        Enhancer.from_pretrained(tiny_model_path, device="cpu", mix=1.5)
+
+
 def test_an_unknown_model_is_named():
     with pytest.raises(ModelError, match="unknown model 'no-such-model'"):
         Enhancer.from_pretrained("no-such-model", device="cpu")
