@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 # Loaded on first use, so `muse-fx --help` and `--version` answer without importing torch.
 _EXPORTS = {
     "MuseEnhance": "muse_fx.plugin",
+    "Enhancer": "muse_fx.engine.pipeline",
     "Pedalboard": "muse_fx.board",
     "MuseFxError": "muse_fx.errors",
     "load_preset": "muse_fx.presets.chains",

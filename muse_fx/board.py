@@ -2,11 +2,11 @@
 
 pedalboard's chain is C++ and only accepts native plugins, so this board keeps a Python list and runs each
 stretch of consecutive native plugins as one native `pedalboard.Pedalboard` — native speed where possible.
+pedalboard itself is left as it is: a native board refuses MuseEnhance with pedalboard's own TypeError.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 
 def is_native(plugin) -> bool:
     return isinstance(plugin, pedalboard.Plugin)
+
+
+def can_stream(plugin) -> bool:
+    """Whether `plugin` runs block by block with pedalboard's `process(…, reset=False)`: native plugins do,
+    muse_fx plugins and boards answer with `streams` (MuseEnhance on a server cannot: a server needs whole
+    recordings), and a plain function of (audio, sample_rate) cannot."""
+    if not (callable(getattr(plugin, "process", None)) and hasattr(plugin, "reset")):
+        return False
+    return getattr(plugin, "streams", True)
 
 
 def _check_plugin(plugin) -> None:
@@ -81,6 +90,11 @@ class Pedalboard:
     def __repr__(self) -> str:
         return f"<muse_fx.Pedalboard with {len(self)} plugin{'s' if len(self) != 1 else ''}: {self._plugins!r}>"
 
+    @property
+    def streams(self) -> bool:
+        """Whether every plugin can run block by block (see `can_stream`)."""
+        return all(can_stream(plugin) for plugin in self._plugins)
+
     def reset(self) -> None:
         for plugin in self._plugins:
             plugin.reset()
@@ -116,7 +130,8 @@ class Pedalboard:
     __call__ = process
 
     def enhance(self, audio: np.ndarray, sample_rate: float, progress=None) -> np.ndarray:
-        """Offline processing of a whole recording; `progress(done, total)` follows the muse_fx plugins' chunks."""
+        """Offline processing of a whole recording; `progress(done, total)` counts seconds of audio through each
+        muse_fx plugin in turn."""
         layout, signal, rate = prepare(audio, sample_rate)
         return layout.restore(self._run(signal, rate, 8192, True, progress))
 
@@ -129,26 +144,3 @@ class Pedalboard:
                 audio = np.asarray(segment.process(audio, rate, buffer_size=buffer_size, reset=reset), dtype=np.float32)
             audio = audio[np.newaxis, :] if audio.ndim == 1 else audio
         return audio
-
-
-def _refuse_muse_plugins(method):
-    """Make native pedalboard explain itself when handed a muse_fx plugin instead of a pybind11 signature dump."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except TypeError:
-            values = [a for arg in args for a in (arg if isinstance(arg, (list, tuple)) else [arg])]
-            if any(not is_native(v) and hasattr(v, "process") for v in values):
-                raise TypeError(
-                    "pedalboard.Pedalboard only holds native pedalboard plugins; use muse_fx.Pedalboard to mix "
-                    "MuseEnhance with pedalboard plugins: `from muse_fx import Pedalboard`"
-                ) from None
-            raise
-
-    return wrapper
-
-
-for _name in ("__init__", "append", "insert", "__setitem__"):
-    setattr(pedalboard.Pedalboard, _name, _refuse_muse_plugins(getattr(pedalboard.Pedalboard, _name)))

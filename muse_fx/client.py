@@ -17,8 +17,8 @@ import numpy as np
 import soundfile as sf
 
 from muse_fx.atomic import atomic_path
+from muse_fx.bearer_token import TOKEN_ENV, resolve_token
 from muse_fx.errors import AudioInputError, MuseFxError
-from muse_fx.server.tokens import TOKEN_ENV, resolve_token
 
 try:
     import httpx

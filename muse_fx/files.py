@@ -27,6 +27,7 @@ from muse_fx.audio_io import (
     read_blocks,
     span,
 )
+from muse_fx.board import can_stream
 from muse_fx.errors import AudioInputError, MuseFxError, printable
 from muse_fx.loudness import LoudnessMeter, MakeUp
 
@@ -71,24 +72,9 @@ def _plot_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".png")
 
 
-def _uses_server(plugin) -> bool:
-    """Whether `plugin`, or anything in it if it is a board, enhances on a server."""
-    if getattr(plugin, "server", None):
-        return True
-    try:
-        return any(_uses_server(inner) for inner in plugin)
-    except TypeError:  # not a board
-        return False
-
-
-def _streams(board) -> bool:
-    """Whether `board` can stream block by block (pedalboard's protocol); a server needs whole recordings."""
-    return hasattr(board, "process") and hasattr(board, "reset") and not _uses_server(board)
-
-
 def _processor(board, sample_rate: int) -> Callable[[np.ndarray, bool], np.ndarray]:
     """(block, last) → output: streamed through `board`, or gathered and processed whole at the end."""
-    if _streams(board):
+    if can_stream(board):
         board.reset()
         return lambda block, last: board.process(block, sample_rate, reset=last)
     gathered: list[np.ndarray] = []

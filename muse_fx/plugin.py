@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from muse_fx.audio import Layout, prepare
 from muse_fx.engine.chunking import StreamingOverlapAdd
+from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
-from muse_fx.engine.pipeline import Enhancer, chunk_layout
-from muse_fx.engine.registry import get_entry
-from muse_fx.engine.weights import load_model, names_a_file
-from muse_fx.errors import AudioInputError, ModelError, MuseFxWarning
+from muse_fx.engine.feeder import Progress, chunk_layout
+from muse_fx.enhancement import Enhancement
+from muse_fx.errors import AudioInputError
+from muse_fx.local import LocalEnhancement
+from muse_fx.remote import RemoteEnhancement
 from muse_fx.settings import (
     DEVICE,
     FULL_BAND,
@@ -30,29 +30,21 @@ from muse_fx.settings import (
 )
 
 
-def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.Module = "default") -> str:
-    """What the registry measured best for this model on this kind of device; otherwise diffusion where a GPU
-    makes it fast enough and the fast path on CPU (see README, "Choosing a musecoder")."""
-    if isinstance(model, str) and not names_a_file(model):
-        try:
-            measured = get_entry(model).default_musecoder
-        except ModelError:
-            measured = {}
-        if device.type in measured:
-            return measured[device.type]
-    return "fast" if device.type == "cpu" else "diffusion"
-
-
 class MuseEnhance:
     """Enhance music recordings: `MuseEnhance()(audio, sample_rate)`.
 
     audio: float32/float64 numpy array, (samples,), (channels, samples) or (samples, channels), ≤ 8 channels,
     any sample rate. Returns float32 of the same shape. Works as a pedalboard-style plugin: `process(...,
     reset=False)` streams block by block, a final call with `reset=True` returns the rest.
+
+    The work runs on this machine (muse_fx.local) or, with `server`, on a muse-fx server (muse_fx.remote).
     """
 
     is_effect = True
     is_instrument = False
+    _stream: StreamingOverlapAdd | None  # the open stream (reset=False), with its input's layout and rate
+    _stream_layout: Layout | None
+    _stream_rate: int | None
 
     def __init__(
         self,
@@ -69,11 +61,10 @@ class MuseEnhance:
         strength: float = STRENGTH.default,
     ):
         self._device = resolve_device(device)
-        self._model_name = model
         self.server = server
         self.fallback_local = fallback_local
         # With a server, the local model is loaded only if the server is unreachable and fallback was asked for.
-        self._model = None if server else load_model(model, self._device)
+        self._local = LocalEnhancement(model, self._device, load=not server)
         self.musecoder = musecoder or default_musecoder(self._device, model)
         self._musecoder_chosen = musecoder is not None  # else a server picks what suits its own device
         self.steps = steps
@@ -89,18 +80,13 @@ class MuseEnhance:
     @property
     def model(self) -> str:
         """Registry name or file path; "custom" for a model object passed in directly."""
-        return "custom" if isinstance(self._model_name, torch.nn.Module) else str(self._model_name)
+        source = self._local.source
+        return "custom" if isinstance(source, torch.nn.Module) else str(source)
 
     @model.setter
     def model(self, value: str | os.PathLike) -> None:
-        self._model = None if self.server else load_model(value, self._device)
-        self._model_name = value
+        self._local = LocalEnhancement(value, self._device, load=not self.server)
         self.reset()
-
-    def _local_model(self):
-        if self._model is None:
-            self._model = load_model(self._model_name, self._device)
-        return self._model
 
     @property
     def device(self) -> str:
@@ -109,8 +95,7 @@ class MuseEnhance:
     @device.setter
     def device(self, value: str) -> None:
         self._device = resolve_device(value)
-        if self._model is not None:
-            self._model = self._model.to(self._device)
+        self._local.move_to(self._device)
         self.reset()
 
     @property
@@ -159,59 +144,31 @@ class MuseEnhance:
     @property
     def sample_rate(self) -> int:
         """The model's own rate; any input rate is resampled to it and back."""
-        return self._local_model().sample_rate
+        return self._local.model.sample_rate
 
-    def _enhancer(self) -> Enhancer:
+    @property
+    def streams(self) -> bool:
+        """Whether `process(..., reset=False)` can go block by block: not on a server, which needs whole recordings."""
+        return self._enhancement().streams
+
+    def _enhancement(self) -> Enhancement:
+        """Where this call runs: the server if one is set (this machine as its fallback if asked for), else here."""
+        if self.server:
+            fallback = self._local if self.fallback_local else None
+            return RemoteEnhancement(self.server, self.model, not self._musecoder_chosen, fallback)
+        return self._local
+
+    def _settings(self) -> Settings:
         batch = self.batch_size or default_batch_size(self._device.type, self.musecoder)
-        settings = Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch, self.strength)
-        return Enhancer(self._local_model(), settings)
-
-    def _enhance_remotely(self, audio: torch.Tensor, rate: int) -> np.ndarray | None:
-        """The server's result, or None when it is unreachable and local fallback was asked for."""
-        from muse_fx.client import ServerClient, ServerUnreachableError
-
-        params = dict(steps=self.steps, mix=self.mix, seed=self.seed, full_band=self.full_band)
-        if self.strength != 1.0:  # servers older than the setting refuse the field; 1.0 is their behaviour
-            params["strength"] = self.strength
-        if self._musecoder_chosen:
-            params["musecoder"] = self.musecoder
-        if self.model != MODEL.default:
-            params["model"] = self.model
-        try:
-            with ServerClient(self.server) as client:
-                return client.enhance_array(audio.numpy(), rate, **params)
-        except ServerUnreachableError as error:
-            if not self.fallback_local:
-                raise
-            warnings.warn(
-                f"cannot reach muse-fx server at {error.url} ({error.reason}); enhancing on this machine instead "
-                "(--fallback-local)",
-                MuseFxWarning,
-                stacklevel=3,
-            )
-            return None
+        return Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch, self.strength)
 
     # -- offline ----------------------------------------------------------------------------------------------
-    def enhance(
-        self, audio: np.ndarray, sample_rate: float, progress: Callable[[int, int], None] | None = None
-    ) -> np.ndarray:
-        """Enhance a whole recording at once. `progress(done, total)` counts chunks."""
+    def enhance(self, audio: np.ndarray, sample_rate: float, progress: Progress | None = None) -> np.ndarray:
+        """Enhance a whole recording at once. `progress(done, total)` counts seconds of audio."""
         layout, samples, rate = prepare(audio, sample_rate)
         if samples.size == 0:  # nothing to enhance; a server refuses empty audio like the CLI does
             return layout.restore(samples)
-        tensor = torch.from_numpy(samples)
-        if self.server:
-            remote = self._enhance_remotely(tensor, rate)
-            if remote is not None:
-                return layout.restore(remote)
-        total = chunk_layout(rate).count(tensor.shape[1]) * tensor.shape[0]
-        done = [0]
-
-        def report(n: int) -> None:
-            done[0] += n
-            progress(done[0], total)
-
-        enhanced = self._enhancer()(tensor, rate, report if progress else None)
+        enhanced = self._enhancement().enhance(torch.from_numpy(samples), rate, self._settings(), progress)
         return layout.restore(enhanced.numpy())
 
     # -- pedalboard's Plugin protocol -------------------------------------------------------------------------
@@ -223,14 +180,10 @@ class MuseEnhance:
         array = np.asarray(input_array)
         if reset and self._stream is None:
             return self.enhance(array, sample_rate)
-        if self.server:
-            raise AudioInputError(
-                "streaming (reset=False) runs locally only; with server=… pass whole recordings (reset=True)"
-            )
         layout, samples, rate = prepare(array, sample_rate, hint=self._stream_layout)
         tensor = torch.from_numpy(samples)
         if self._stream is None:
-            self._stream = self._open_stream(tensor.shape[0], rate)
+            self._stream = self._enhancement().stream(tensor.shape[0], rate, self._settings())
             self._stream_layout, self._stream_rate = layout, rate
             self._latency_rate = rate
         elif (rate, tensor.shape[0]) != (self._stream_rate, self._stream.pending.shape[0]):
@@ -242,27 +195,16 @@ class MuseEnhance:
             out = self._stream.push(tensor)
             if reset:
                 out = torch.cat([out, self._stream.flush()], dim=1)
-        result_layout = self._stream_layout
+        result_layout = self._stream_layout or layout  # the stream's first block decides, as it opened it
         if reset:
             self.reset()
         return result_layout.restore(out.numpy())
 
     __call__ = process
 
-    def _open_stream(self, channels: int, rate: int) -> StreamingOverlapAdd:
-        enhancer = self._enhancer()
-        return StreamingOverlapAdd(
-            channels,
-            lambda chunks, indices: enhancer.process_chunks(chunks, indices, rate),
-            chunk_layout(rate),
-            batch_size=enhancer.settings.batch_size,
-        )
-
     def reset(self) -> None:
         """Forget any audio held from a stream."""
-        self._stream: StreamingOverlapAdd | None = None
-        self._stream_layout: Layout | None = None
-        self._stream_rate: int | None = None
+        self._stream, self._stream_layout, self._stream_rate = None, None, None
 
     @property
     def latency(self) -> int:

@@ -6,8 +6,8 @@ import torch
 from tiny_model import TINY
 
 from muse_fx import MuseEnhance
+from muse_fx.engine.feeder import chunk_layout
 from muse_fx.engine.muse_model import MuseModel
-from muse_fx.engine.pipeline import chunk_layout
 from muse_fx.errors import AudioInputError, DeviceUnavailableError
 
 
@@ -71,7 +71,7 @@ def test_identity_model_keeps_full_band_at_44k(identity_enhancer):
 
 def test_full_band_false_returns_only_the_model_band(identity_enhancer):
     audio = noise((1, 88200))
-    narrow = MuseEnhance(model=identity_enhancer._model, device="cpu", full_band=False)(audio, 44100)
+    narrow = MuseEnhance(model=identity_enhancer._local.model, device="cpu", full_band=False)(audio, 44100)
     wide = identity_enhancer(audio, 44100)
 
     def energy_above(x, hz):

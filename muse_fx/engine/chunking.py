@@ -66,9 +66,8 @@ class StreamingOverlapAdd:
         process: ChunkProcess,
         layout: ChunkLayout,
         batch_size: int = 4,
-        progress: Callable[[int], None] | None = None,
     ):
-        self.process, self.layout, self.batch_size, self.progress = process, layout, batch_size, progress
+        self.process, self.layout, self.batch_size = process, layout, batch_size
         self.pending = torch.zeros(channels, 0)  # input from sample `base` on
         self.output = torch.zeros(channels, 0)  # weighted output sum from `base` on
         self.weights = torch.zeros(0)
@@ -95,8 +94,6 @@ class StreamingOverlapAdd:
                     self.output[channel, start - self.base : end - self.base] += window * out.cpu()
                     if channel == 0:
                         self.weights[start - self.base : end - self.base] += window
-            if self.progress:
-                self.progress(len(batch))
 
     def _emit(self, upto: int) -> torch.Tensor:
         count = upto - self.base
@@ -127,17 +124,11 @@ class StreamingOverlapAdd:
         return self._emit(self.received)
 
 
-def overlap_add(
-    audio: torch.Tensor,
-    process: ChunkProcess,
-    layout: ChunkLayout,
-    batch_size: int = 4,
-    progress: Callable[[int], None] | None = None,
-) -> torch.Tensor:
+def overlap_add(audio: torch.Tensor, process: ChunkProcess, layout: ChunkLayout, batch_size: int = 4) -> torch.Tensor:
     """Apply `process` chunk by chunk to (channels, samples) audio; returns the same shape.
 
     Chunks from all channels go through `process` together, `batch_size` at a time, so the model's memory
-    depends on the batch, not on the file's length. `progress(n)` is called with each batch's chunk count.
+    depends on the batch, not on the file's length.
     """
-    stream = StreamingOverlapAdd(audio.shape[0], process, layout, batch_size, progress)
+    stream = StreamingOverlapAdd(audio.shape[0], process, layout, batch_size)
     return torch.cat([stream.push(audio), stream.flush()], dim=1)

@@ -2,29 +2,33 @@
 
 Per chunk: resample to the model rate → log-mel → mel2mel → musecoder (fast gain, or diffusion followed by a mel
 match) → resample back → recombine the band above the model's Nyquist from the input → dry/wet mix.
-`chunking.overlap_add` stitches the chunks; every step is sample-aligned with the input, so the mix cannot comb-filter.
+`feeder.ChunkFeeder` cuts and stitches the chunks; every step is sample-aligned with the input, so the mix cannot
+comb-filter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from functools import partial
 
 import numpy as np
 import soxr
 import torch
 import torch.nn.functional as F
 
+from muse_fx.audio import check_sample_rate
 from muse_fx.engine import diffusion
 from muse_fx.engine.bandsplit import recombine_high_band
-from muse_fx.engine.chunking import ChunkLayout, overlap_add
+from muse_fx.engine.defaults import default_musecoder
+from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_mel
+from muse_fx.engine.feeder import ChunkFeeder, Progress
 from muse_fx.engine.mel2mel import DOWNSAMPLING
 from muse_fx.engine.muse_model import MuseModel
-from muse_fx.errors import ModelError
-from muse_fx.settings import Settings
+from muse_fx.engine.weights import load_model
+from muse_fx.errors import AudioInputError, ModelError
+from muse_fx.settings import Settings, default_batch_size
 
-CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
-OVERLAP = 0.25
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
 # soxr's very high quality is flat to 0.91 × Nyquist: the crossover (bandsplit.py) meets an unattenuated model band.
 RESAMPLE_QUALITY = "VHQ"
@@ -50,13 +54,12 @@ def chunk_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
 
 
-def chunk_layout(sample_rate: int) -> ChunkLayout:
-    length = max(1, round(CHUNK_SECONDS * sample_rate))
-    return ChunkLayout(length=length, hop=max(1, round(length * (1 - OVERLAP))))
-
-
 class Enhancer:
-    """A model on a device plus settings; call it on (channels, samples) float tensors."""
+    """A model on a device plus settings; call it on (channels, samples) float tensors.
+
+    >>> enhancer = Enhancer.from_pretrained("default", device="cpu")
+    >>> clean = enhancer(torch.randn(2, 44100) * 0.1, 44100)  # (channels, samples) in, the same shape out
+    """
 
     def __init__(self, model: MuseModel, settings: Settings):
         if settings.musecoder == "diffusion" and model.musecoder is None:
@@ -67,6 +70,26 @@ class Enhancer:
         self.model = model
         self.settings = settings
         self.device = next(model.parameters()).device
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike = "default",
+        device: str | torch.device = "auto",
+        musecoder: str | None = None,
+        batch_size: int | None = None,
+        **settings,
+    ) -> Enhancer:
+        """A bundled model by name (`muse-fx models list`) or a .safetensors file, loaded on `device`.
+
+        `settings` are `Settings` fields (steps, mix, strength, seed, full_band); the musecoder and batch size
+        left out follow the model and the device (README, "Choosing a musecoder").
+        """
+        torch_device = resolve_device(device)
+        musecoder = musecoder or default_musecoder(torch_device, name_or_path)
+        batch_size = batch_size or default_batch_size(torch_device.type, musecoder)
+        model = load_model(name_or_path, torch_device)
+        return cls(model, Settings(musecoder=musecoder, batch_size=batch_size, **settings))
 
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
         """(B, n) at the model rate → (B, n) enhanced."""
@@ -80,10 +103,12 @@ class Enhancer:
         if self.settings.musecoder == "fast":
             out = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel)
         else:
-            schedule = diffusion.schedule_for(self.model.config.musecoder, self.settings.steps)
+            musecoder, config = self.model.musecoder, self.model.config.musecoder
+            assert musecoder is not None and config is not None  # __init__ refuses diffusion without a musecoder
+            schedule = diffusion.schedule_for(config, self.settings.steps)
             generators = [torch.Generator().manual_seed(chunk_seed(self.settings.seed, i)) for i in indices]
             fast = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel) if self.settings.warm_start else None
-            out = diffusion.sample(self.model.musecoder, enhanced, schedule, generators, start=fast)
+            out = diffusion.sample(musecoder, enhanced, schedule, generators, start=fast)
             out = match_mel(out, enhanced, self.model.log_mel, MEL_MATCH_PASSES)
         return out[..., :n]
 
@@ -98,15 +123,15 @@ class Enhancer:
         mix = self.settings.mix
         return (mix * wet + (1 - mix) * dry).to(chunks.device)
 
+    def feeder(self, sample_rate: int) -> ChunkFeeder:
+        """This enhancer fed chunk by chunk at `sample_rate` Hz: whole recordings or streams."""
+        return ChunkFeeder(partial(self.process_chunks, sample_rate=sample_rate), sample_rate, self.settings.batch_size)
+
     @torch.inference_mode()
-    def __call__(
-        self, audio: torch.Tensor, sample_rate: int, progress: Callable[[int, int], None] | None = None
-    ) -> torch.Tensor:
-        """(channels, samples) at `sample_rate` → enhanced (channels, samples), same rate."""
-        return overlap_add(
-            audio,
-            lambda chunks, indices: self.process_chunks(chunks, indices, sample_rate),
-            chunk_layout(sample_rate),
-            batch_size=self.settings.batch_size,
-            progress=progress,
-        )
+    def __call__(self, audio: torch.Tensor, sample_rate: int, progress: Progress | None = None) -> torch.Tensor:
+        """(channels, samples) float audio at `sample_rate` Hz → enhanced (channels, samples) float32 on the same
+        device. `progress(done, total)` counts seconds of audio."""
+        if audio.ndim != 2:
+            raise AudioInputError(f"audio must be a (channels, samples) tensor, got shape {tuple(audio.shape)}")
+        enhanced = self.feeder(check_sample_rate(sample_rate))(audio.cpu(), progress)
+        return enhanced.to(audio.device)

@@ -19,12 +19,12 @@ import torch
 from ray import serve
 from ray.serve.config import HTTPOptions
 
+from muse_fx.bearer_token import resolve_token
 from muse_fx.engine.devices import resolve_device
 from muse_fx.server.app import create_app
 from muse_fx.server.batcher import Batcher, BatchKey, Job
 from muse_fx.server.limits import ServerConfig
 from muse_fx.server.model_pool import ServedModel, load_models
-from muse_fx.server.tokens import resolve_token
 from muse_fx.settings import default_server_batch
 
 APP = "muse-fx"

@@ -1,15 +1,14 @@
-"""One request's work, run in a worker thread: decode, overlap-add through the shared batcher, encode."""
+"""One request's work, run in a worker thread: decode, feed the chunks through the shared batcher, encode."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import torch
 
-from muse_fx.engine.chunking import overlap_add
-from muse_fx.engine.pipeline import chunk_layout
+from muse_fx.engine.feeder import ChunkFeeder
 from muse_fx.server.batcher import Batcher, BatchKey
 from muse_fx.server.codec import decode, encode
 from muse_fx.server.limits import ServerConfig
@@ -45,7 +44,7 @@ def enhance_audio(
             future.cancel()  # still queued: the batcher skips it
             raise
 
-    return overlap_add(audio, process, chunk_layout(sample_rate), batch_size=settings.batch_size)
+    return ChunkFeeder(process, sample_rate, settings.batch_size)(audio)
 
 
 def enhance_upload(
@@ -55,7 +54,7 @@ def enhance_upload(
     config: ServerConfig,
     deadline: float,
     cancelled: threading.Event,
-) -> tuple[BinaryIO, str]:
+) -> tuple[IO[bytes], str]:
     """An uploaded WAV/FLAC file → (enhanced file, media type) with the same rate, channels and length."""
     decoded = decode(file, config.max_seconds, config.max_audio_bytes)
     audio = torch.from_numpy(decoded.audio)

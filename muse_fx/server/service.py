@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from functools import partial
-from typing import BinaryIO, TypeVar
+from typing import IO, TypeVar
 
 import torch
 from fastapi import HTTPException, Request, Response
@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
 from muse_fx import __version__
-from muse_fx.plugin import default_musecoder
+from muse_fx.engine.defaults import default_musecoder
 from muse_fx.server.admission import Admission, Busy
 from muse_fx.server.batcher import Batcher
 from muse_fx.server.enhance import Cancelled, enhance_upload
@@ -52,7 +52,7 @@ async def run_unless_disconnected(request: Request, work: Callable[[threading.Ev
         watcher.cancel()
 
 
-def iterate(file: BinaryIO, block: int = 1 << 20) -> Iterator[bytes]:
+def iterate(file: IO[bytes], block: int = 1 << 20) -> Iterator[bytes]:
     while data := file.read(block):
         yield data
 

@@ -1,0 +1,64 @@
+"""Enhancement on a `muse-fx serve` instance through muse_fx.client, falling back to this machine on request."""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+from muse_fx.engine.chunking import StreamingOverlapAdd
+from muse_fx.engine.feeder import Progress
+from muse_fx.errors import AudioInputError, MuseFxWarning
+from muse_fx.local import LocalEnhancement
+from muse_fx.settings import MODEL, Settings
+
+
+class RemoteEnhancement:
+    """Sends whole recordings to the server at `url`. When it cannot be reached, `fallback` (if given) enhances
+    here instead, with a warning. `server_musecoder`: the user left the musecoder open, so the server applies
+    its own default (measured for its device, not this one)."""
+
+    streams = False
+
+    def __init__(
+        self,
+        url: str,
+        model: str = MODEL.default,
+        server_musecoder: bool = False,
+        fallback: LocalEnhancement | None = None,
+    ):
+        self.url, self.model, self.server_musecoder, self.fallback = url, model, server_musecoder, fallback
+
+    def _fields(self, settings: Settings) -> dict:
+        fields: dict = dict(steps=settings.steps, mix=settings.mix, seed=settings.seed, full_band=settings.full_band)
+        if settings.strength != 1.0:  # servers older than the setting refuse the field; 1.0 is their behaviour
+            fields["strength"] = settings.strength
+        if not self.server_musecoder:
+            fields["musecoder"] = settings.musecoder
+        if self.model != MODEL.default:
+            fields["model"] = self.model
+        return fields
+
+    def enhance(
+        self, audio: torch.Tensor, sample_rate: int, settings: Settings, progress: Progress | None = None
+    ) -> torch.Tensor:
+        from muse_fx.client import ServerClient, ServerUnreachableError  # needs httpx: muse-fx[server]
+
+        try:
+            with ServerClient(self.url) as client:
+                return torch.from_numpy(client.enhance_array(audio.numpy(), sample_rate, **self._fields(settings)))
+        except ServerUnreachableError as error:
+            if self.fallback is None:
+                raise
+            warnings.warn(
+                f"cannot reach muse-fx server at {error.url} ({error.reason}); enhancing on this machine instead "
+                "(--fallback-local)",
+                MuseFxWarning,
+                stacklevel=3,
+            )
+            return self.fallback.enhance(audio, sample_rate, settings, progress)
+
+    def stream(self, channels: int, sample_rate: int, settings: Settings) -> StreamingOverlapAdd:
+        raise AudioInputError(
+            "streaming (reset=False) runs locally only; with server=… pass whole recordings (reset=True)"
+        )
