@@ -21,6 +21,10 @@ class PresetError(MuseFxError, ValueError):
     """A preset file is missing or does not describe a valid chain."""
 
 
+class SettingError(MuseFxError, ValueError):
+    """An enhancement setting (mix, strength, steps…) outside what it accepts."""
+
+
 class TrainingConfigError(MuseFxError, ValueError):
     """A training config, or the data it names, is missing or invalid."""
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from muse_fx.errors import SettingError
+
 MAX_SEED = 2**63 - 1  # a signed 64-bit integer, so every client language can hold it
 _INTEGER_FLOORS: dict[float | None, str] = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}
 
@@ -33,7 +35,7 @@ class Setting:
         """`value` as this setting's type, or ValueError naming the setting, what is valid and what came."""
         converted = self._convert(value)
         if converted is None or not self._allows(converted):
-            raise ValueError(f"{self.name} must be {self.requirement()}, got {value!r}")
+            raise SettingError(f"{self.name} must be {self.requirement()}, got {value!r}")
         return converted
 
     def requirement(self) -> str:
