@@ -6,6 +6,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import soundfile as sf
 import torch
@@ -31,6 +32,15 @@ class DataConfig:
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
 
 
+class ClipFile(NamedTuple):
+    """One rendered clip as the sampler needs it: read from its header once, not at every draw."""
+
+    path: Path
+    frames: int
+    sample_rate: int
+    arrangement: str
+
+
 class CleanClips:
     """A split of the rendered corpus, read segment by segment from its FLAC files (20 h at 44.1 kHz would be
     6 GB in memory); `reload()` picks up clips rendered since. Segments come at `sample_rate`, resampled when the
@@ -39,7 +49,7 @@ class CleanClips:
     def __init__(self, folder: Path, split: str, sample_rate: int, arrangement_weights: dict[str, float]):
         self.folder, self.split, self.sample_rate = folder, split, sample_rate
         self.arrangement_weights = arrangement_weights
-        self.clips: list[tuple[Path, int, int, str]] = []  # (file, frames, sample rate, arrangement)
+        self.clips: list[ClipFile] = []
         self.weights: list[float] = []
         self.files: set[str] = set()
         self.reload()
@@ -52,7 +62,7 @@ class CleanClips:
                     info = sf.info(path)
                 except (RuntimeError, ValueError, OSError):  # still being written: take it at the next reload
                     continue
-                self.clips.append((path, info.frames, info.samplerate, clip.arrangement))
+                self.clips.append(ClipFile(path, info.frames, info.samplerate, clip.arrangement))
                 self.weights.append(info.frames * self.arrangement_weights.get(clip.arrangement, 1.0))
                 self.files.add(clip.file)
         if not self.clips:
