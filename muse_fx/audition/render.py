@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyloudnorm
 import scipy.signal
 
 from muse_fx.audio_io import probe, read_audio, read_blocks, span, write_audio
 from muse_fx.audition.variants import Variant, preset_toml
 from muse_fx.errors import AudioInputError
-from muse_fx.loudness import LoudnessMeter
 
 EXCERPT_CAP = 30.0  # seconds rendered when --duration is not given
 MIN_SECONDS = 0.5  # integrated loudness gates 0.4 s blocks
@@ -71,10 +71,10 @@ def read_excerpt(source: Path, start: float, duration: float | None) -> Excerpt:
 
 
 def loudness(audio: np.ndarray, rate: int) -> float:
-    """Integrated loudness (LUFS) of (channels, samples), by the same meter as the presets' loudness targets."""
-    meter = LoudnessMeter(rate, audio.shape[0])
-    meter.update(audio)
-    return meter.integrated
+    """Integrated loudness (ITU-R BS.1770) of (channels, samples); more than 5 channels are measured downmixed."""
+    measured = audio if audio.shape[0] <= 5 else audio.mean(axis=0, keepdims=True)
+    with np.errstate(divide="ignore"):
+        return float(pyloudnorm.Meter(rate).integrated_loudness(measured.T.astype(np.float64)))
 
 
 def _take(name: str, audio: np.ndarray, rate: int, wav: Path) -> Take:
