@@ -76,18 +76,15 @@ def open_page(take, tiny_model_path):
     )
 
 
+BLIND = ("--presets", "gentle", "--mix", "0.5,1", "--blind", "--shuffle-seed", "7")
+
+
 @pytest.fixture(scope="module")
 def blind_page(take, tiny_model_path):
     return audition(
         take,
         take.parent / "blind",
-        "--presets",
-        "gentle",
-        "--mix",
-        "0.5,1",
-        "--blind",
-        "--shuffle-seed",
-        "7",
+        *BLIND,
         model=tiny_model_path,
     )
 
@@ -227,13 +224,7 @@ def test_blind_page_hides_names_and_adds_hidden_reference_and_anchor(blind_page,
     again = audition(
         take,
         tmp_path / "again",
-        "--presets",
-        "gentle",
-        "--mix",
-        "0.5,1",
-        "--blind",
-        "--shuffle-seed",
-        "7",
+        *BLIND,
         model=tiny_model_path,
     )
     assert page_data(again)["names"] == data["names"]  # the seed fixes the order

@@ -58,6 +58,14 @@ def _write_bank(
     return bank
 
 
+CLEAN_FOLDER = click.option(
+    "--clean",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder from `muse-fx data render` (with manifest.csv).",
+)
+
+
 def _bank_command(default_count: int) -> Callable[[Callable], click.Command]:
     """A `data` command that builds a bank: the options every bank takes."""
 
@@ -99,12 +107,7 @@ def babble(out: Path, count: int, sample_rate: int, seed: int) -> None:
 
 
 @data.command()
-@click.option(
-    "--clean",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    required=True,
-    help="Folder from `muse-fx data render` (with manifest.csv).",
-)
+@CLEAN_FOLDER
 @click.option("--rirs", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Bank from `data rirs`.")
 @click.option("--babble", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Bank from `data babble`.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the pairs.")
@@ -148,12 +151,7 @@ def pairs(
 
 
 @data.command()
-@click.option(
-    "--clean",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    required=True,
-    help="Folder from `muse-fx data render` (with manifest.csv).",
-)
+@CLEAN_FOLDER
 @click.option(
     "--reference",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
