@@ -102,3 +102,10 @@ def test_the_declared_python_floor_has_what_the_code_uses():
     # the built-in one: both arrived in Python 3.11. On 3.10 the package would not import, and timeouts would be 500s.
     requires = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
     assert "3.10" not in requires and "3.11" in requires
+
+
+def test_a_16k_take_through_a_44k_model_keeps_its_top_band():
+    """Up to the model's rate and back: 7.6 kHz, 0.95 × the take's Nyquist, comes back within 0.5 dB."""
+    tone = torch.sin(2 * torch.pi * 7600 * torch.arange(16000) / 16000).unsqueeze(0)
+    back = resample(resample(tone, 16000, 44100), 44100, 16000)[0, 1600:-1600]
+    assert abs(20 * torch.log10(back.square().mean().sqrt() * 2**0.5)) < 0.5

@@ -30,9 +30,10 @@ class LogMel(nn.Module):
             center=True,
             pad_mode="constant",  # reflection fails on chunks shorter than n_fft // 2
         )
+        self.power_scale = (config.reference_n_fft / config.n_fft) ** 2 if config.reference_n_fft else 1.0
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        return torch.log2(self.mel(audio).clamp_min(self.config.log_floor))
+        return torch.log2((self.mel(audio) * self.power_scale).clamp_min(self.config.log_floor))
 
     @property
     def filterbank(self) -> torch.Tensor:

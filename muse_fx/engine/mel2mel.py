@@ -66,6 +66,41 @@ class Generator(nn.Module):
         # Predict the change, not the image: the identity is the natural starting point for enhancement.
         return (padded + self.net(padded))[..., :frames]
 
+    def start_from(self, other: nn.Module) -> None:
+        """Take another generator's weights (of the same size), e.g. a 16 kHz model's to start a full-band one."""
+        self.load_state_dict(other.state_dict())
+
+
+class SplitGenerator(nn.Module):
+    """Two generators stacked in frequency: `low` on the bands below `config.split_band`, `high` on the rest.
+
+    `high` also sees `split_context` bands below the split, so the seam has context on both sides; only its bands
+    from the split up are kept.
+    """
+
+    def __init__(self, config: Mel2MelConfig):
+        super().__init__()
+        self.split, self.context = config.split_band, config.split_context
+        self.low = Generator(config)
+        self.high = Generator(config)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        low = self.low(mel[..., : self.split, :])
+        high = self.high(mel[..., self.split - self.context :, :])[..., self.context :, :]
+        return torch.cat([low, high], dim=-2)
+
+    def start_from(self, other: nn.Module) -> None:
+        """A split generator's weights, or one generator's for both halves: each starts knowing how to enhance."""
+        if isinstance(other, SplitGenerator):
+            self.load_state_dict(other.state_dict())
+        else:
+            self.low.start_from(other)
+            self.high.start_from(other)
+
+
+def make_generator(config: Mel2MelConfig) -> Generator | SplitGenerator:
+    return SplitGenerator(config) if config.split_band else Generator(config)
+
 
 class Discriminator(nn.Module):
     """PatchGAN: (B, 2, n_mels, frames) = (degraded, candidate) → (B, 1, h, w) realness per 70×70 patch."""

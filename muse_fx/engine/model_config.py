@@ -17,6 +17,9 @@ class MelConfig:
     f_min: float = 0.0
     f_max: float = 8000.0
     log_floor: float = 1e-5  # keeps log2 finite in silence: -16.6 is the quietest value the model sees
+    # STFT power grows with the window's length squared: scale it as if the window were this long, so a front-end
+    # at another rate with the same window duration reads the same levels as the 16 kHz one (0: no scaling).
+    reference_n_fft: int = 0
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,11 @@ class Mel2MelConfig:
     dropout: float = 0.5
     ndf: int = 64
     discriminator_layers: int = 3
+    # 0: one generator for every band. Otherwise the bands from `split_band` up get a second generator of the same
+    # size, which also sees the `split_context` bands below the split. The first keeps the 128 bands of a 16 kHz
+    # model, and its InstanceNorm statistics with them, so that model's weights carry over unchanged.
+    split_band: int = 0
+    split_context: int = 32
 
 
 @dataclass(frozen=True)
@@ -77,10 +85,16 @@ CPU_SMALL = ModelConfig(
     musecoder=MusecoderConfig(residual_channels=32, residual_layers=12, dilation_cycle=6),
 )
 
-# Full band at the rate musicians record: 128 mels up to 22.05 kHz, 10 ms hops (21², so a DiffWave upsampler fits
-# later), CPU_SMALL's generator; no musecoder yet, so the fast path renders it.
-FULL_BAND_MEL = MelConfig(sample_rate=44100, n_fft=2048, hop_length=441, n_mels=128, f_max=22050.0)
-FULL_BAND = ModelConfig(mel=FULL_BAND_MEL, mel2mel=CPU_SMALL.mel2mel, musecoder=None)
+# Full band at the rate musicians record, on the 16 kHz front-end's grid: the same window (64 ms) and hop (16 ms)
+# durations, and the same mel spacing carried on above 8 kHz to 21.5 kHz. Its lowest 128 bands are the 16 kHz
+# model's 128 bands, enhanced by a CPU_SMALL generator that starts as the 16 kHz model's; a second one learns the
+# 48 bands above. No musecoder yet: the fast path renders it.
+FULL_BAND_MEL = MelConfig(
+    sample_rate=44100, n_fft=2816, hop_length=704, n_mels=176, f_max=21520.09, reference_n_fft=1023
+)
+FULL_BAND = ModelConfig(
+    mel=FULL_BAND_MEL, mel2mel=dataclasses.replace(CPU_SMALL.mel2mel, split_band=128), musecoder=None
+)
 
 # Seconds-long smoke runs and the test suite's random-init model: same architecture, a handful of channels.
 TINY = ModelConfig(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from muse_fx.engine.mel import LogMel
-from muse_fx.engine.mel2mel import Generator
+from muse_fx.engine.mel2mel import make_generator
 from muse_fx.engine.model_config import ModelConfig
 from muse_fx.engine.musecoder import Musecoder
 
@@ -17,7 +17,7 @@ class MuseModel(nn.Module):
         super().__init__()
         self.config = config
         self.log_mel = LogMel(config.mel)
-        self.mel2mel = Generator(config.mel2mel)
+        self.mel2mel = make_generator(config.mel2mel)
         self.musecoder = Musecoder(config.musecoder, config.mel) if config.musecoder else None
 
     @property

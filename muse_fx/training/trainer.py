@@ -86,10 +86,10 @@ class Trainer:
         """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights.
 
         A .safetensors model starts mel2mel from its generator: the ResNet is fully convolutional, so a 16 kHz
-        model's generator is a fair start for a full-band one.
+        model's generator is a fair start for a full-band one (both halves of a split one).
         """
         if path.suffix == ".safetensors":
-            self.model.mel2mel.load_state_dict(load_model(path).mel2mel.state_dict())
+            self.model.mel2mel.start_from(load_model(path).mel2mel)
             return
         state = load_checkpoint(path)
         self.model.load_state_dict(state["model"])

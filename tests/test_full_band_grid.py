@@ -1,0 +1,41 @@
+"""The full-band model sits on the 16 kHz model's grid, so a 16 kHz generator carries over to its lower bands."""
+
+from __future__ import annotations
+
+import torch
+
+from muse_fx.engine.mel import LogMel
+from muse_fx.engine.mel2mel import Generator, make_generator
+from muse_fx.engine.model_config import CPU_SMALL, FULL_BAND, TINY, MelConfig
+from muse_fx.engine.pipeline import resample
+
+
+def test_the_lower_128_full_band_mels_are_the_16k_mels():
+    wide, narrow = LogMel(FULL_BAND.mel).filterbank, LogMel(MelConfig()).filterbank
+    centre = lambda fb, rate, n_fft: fb.argmax(dim=0) * rate / n_fft  # noqa: E731
+    gap_hz = centre(wide[:, :128], 44100, 2816) - centre(narrow, 16000, 1023)
+    assert gap_hz.abs().max() < 16  # within one STFT bin (15.6 Hz) of each other
+
+
+def test_a_16k_take_reads_the_same_levels_at_44k():
+    """Same window duration and power scaled to a 1023-sample window: a tone reads the same level in its band."""
+    time = torch.arange(32000) / 16000
+    tones = (220.0, 660.0, 1980.0, 5000.0)
+    take = sum(torch.sin(2 * torch.pi * f * time) / k for k, f in enumerate(tones, 1)).unsqueeze(0)
+    narrow = LogMel(MelConfig())(take)[0].median(dim=-1).values
+    wide = LogMel(FULL_BAND.mel)(resample(take, 16000, 44100))[0, :128].median(dim=-1).values
+    filterbank = LogMel(MelConfig()).filterbank
+    bands = [int(filterbank[round(f * 1023 / 16000)].argmax()) for f in tones]
+    assert (narrow[bands] - wide[bands]).abs().max() < 0.15  # log2 units: under 0.5 dB
+
+
+def test_a_split_generator_started_from_a_16k_one_is_that_one_below_the_split():
+    torch.manual_seed(0)
+    config = FULL_BAND.mel2mel.__class__(**{**TINY.mel2mel.__dict__, "split_band": 128, "split_context": 32})
+    narrow, split = Generator(config).eval(), make_generator(config).eval()
+    split.start_from(narrow)
+    mel = torch.randn(1, 1, 176, 40)
+    with torch.no_grad():
+        assert torch.equal(split(mel)[..., :128, :], narrow(mel[..., :128, :]))
+        assert split(mel).shape == mel.shape
+    assert FULL_BAND.mel2mel.split_band == 128 and CPU_SMALL.mel2mel.split_band == 0
