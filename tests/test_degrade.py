@@ -89,3 +89,15 @@ def test_chain_is_reproducible_from_its_seed(clean):
     a, _, pa = degrader(clean, random.Random(7))
     b, _, pb = degrader(clean, random.Random(7))
     assert torch.equal(a, b) and pa == pb
+
+
+def test_a_low_rate_recording_band_limits_the_input_and_the_target_alike():
+    """Above a 16/22.05/32 kHz source's Nyquist there is nothing to restore, so the target has nothing there either."""
+    white = torch.randn(44100, generator=torch.Generator().manual_seed(0)) * 0.1
+    degraded, target, params = Degrader(44100, DegradeConfig(p_low_rate=1.0))(white, random.Random(3))
+    nyquist = params["low_rate"]["sample_rate"] / 2
+    frequencies = torch.fft.rfftfreq(44100, 1 / 44100)
+    for signal in (degraded, target):
+        power = torch.fft.rfft(signal).abs().square()
+        above, below = power[frequencies > nyquist + 200].sum(), power[frequencies < 0.9 * nyquist].sum()
+        assert above < 1e-4 * below

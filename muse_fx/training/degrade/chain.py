@@ -1,4 +1,4 @@
-"""The degradation chain: room → noise → mic EQ → low-cut → band-limit → clipping → level.
+"""The degradation chain: room → noise → mic EQ → low-cut → band-limit → clipping → low rate → level.
 
 `Degrader(clean)` returns (degraded, target, params): the target is the clean signal plus a faint noise floor,
 aligned with the reverberant input and brought to the same loudness, so the model learns to clean, not to
@@ -34,6 +34,7 @@ class DegradeConfig:
     p_low_cut: float = 0.4
     p_band_limit: float = 0.2
     p_clip: float = 0.15
+    p_low_rate: float = 0.0  # the pair recorded at 16/22.05/32 kHz (see eq.low_rate); the full-band config turns it on
     level_db: tuple[float, float] = (-35.0, -8.0)  # loudness of the output pair
 
 
@@ -94,6 +95,9 @@ class Degrader:
                 audio, params[name] = effect(audio, sr, rng)
         if rng.random() < c.p_clip:
             audio, params["clip"] = eq.clip(audio, rng)
+        if rng.random() < c.p_low_rate:
+            pair = eq.low_rate(torch.stack([audio, clean]), sr, rng)
+            (audio, clean), params["low_rate"] = pair[0].unbind(), {"sample_rate": pair[1]}
         level = rng.uniform(*c.level_db)
         params["level_db"] = round(level, 2)
         degraded = _to_level(audio, level, sr)

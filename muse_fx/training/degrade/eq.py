@@ -43,6 +43,21 @@ def band_limit(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     }
 
 
+LOW_RATES = (16000, 22050, 32000)
+
+
+def low_rate(audio: torch.Tensor, sample_rate: int, rng: random.Random):
+    """The recording was made at 16, 22.05 or 32 kHz and reaches the model through the pipeline's resampler.
+
+    Applied to the input and the target alike: above that Nyquist there is nothing to restore, so the model learns
+    to clean inside the band instead of lifting a band edge that the clean take has too.
+    """
+    from muse_fx.engine.pipeline import resample  # the pipeline's own resampler, so training sees what users hear
+
+    rate = rng.choice([r for r in LOW_RATES if r < sample_rate])
+    return resample(resample(audio, sample_rate, rate), rate, sample_rate)[..., : audio.shape[-1]], rate
+
+
 def clip(audio: torch.Tensor, rng: random.Random):
     """Mild clipping: the peak is driven 1–8 dB over full scale into a hard or soft clipper, then scaled back."""
     drive_db, soft = rng.uniform(1.0, 8.0), rng.random() < 0.5
