@@ -7,7 +7,7 @@ import torch
 from muse_fx.engine.mel import LogMel
 from muse_fx.engine.mel2mel import Generator, make_generator
 from muse_fx.engine.model_config import CPU_SMALL, FULL_BAND, TINY, MelConfig
-from muse_fx.engine.pipeline import resample
+from muse_fx.engine.resampling import resample
 
 
 def test_the_lower_128_full_band_mels_are_the_16k_mels():

@@ -15,7 +15,8 @@ from packaging.specifiers import SpecifierSet
 
 from muse_fx import MuseEnhance
 from muse_fx.cli import main
-from muse_fx.engine.pipeline import chunk_seed, resample
+from muse_fx.engine.pipeline import chunk_seed
+from muse_fx.engine.resampling import resample
 from muse_fx.settings import MAX_SEED
 
 ROOT = Path(__file__).resolve().parents[1]

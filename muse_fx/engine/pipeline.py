@@ -8,15 +8,12 @@ comb-filter.
 
 from __future__ import annotations
 
-import math
 import os
 from functools import partial
 
 import numpy as np
-import soxr
 import torch
 import torch.nn.functional as F
-import torchaudio
 
 from muse_fx.audio import check_sample_rate
 from muse_fx.engine import diffusion
@@ -27,35 +24,12 @@ from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_me
 from muse_fx.engine.feeder import ChunkFeeder, Progress
 from muse_fx.engine.mel2mel import DOWNSAMPLING
 from muse_fx.engine.muse_model import MuseModel
+from muse_fx.engine.resampling import resample
 from muse_fx.engine.weights import load_model
 from muse_fx.errors import AudioInputError, ModelError
 from muse_fx.settings import Settings, default_batch_size
 
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
-# soxr's very high quality is flat to 0.91 × Nyquist: the crossover (bandsplit.py) meets an unattenuated model band.
-RESAMPLE_QUALITY = "VHQ"
-MAX_SINC_RATIO = 1000  # reduced rate factors up to this take the sinc resampler (44100/16000 = 441/160)
-SINC = dict(lowpass_filter_width=64, rolloff=0.99, resampling_method="sinc_interp_kaiser", beta=14.77)
-
-
-def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
-    """(B, n) → (B, ceil(n · target / source)), sample-aligned with the input, on the input's device.
-
-    Rates in a small ratio (44.1 ↔ 16, 48 ↔ 44.1 kHz…) take torchaudio's windowed sinc, flat to 0.99 × Nyquist:
-    a 16 kHz take goes up to a 44.1 kHz model and back, and soxr's two roll-offs from 0.91 × Nyquist would cut
-    its top 600 Hz. Any other ratio goes through soxr, which handles it in bounded memory and time: a polyphase
-    kernel for 8001 → 16000 Hz (no common factor) would take gigabytes. Trailing zeros let soxr reach the ceiling.
-    """
-    if source == target:
-        return audio
-    length = -(-audio.shape[-1] * target // source)
-    divisor = math.gcd(source, target)
-    if max(source, target) // divisor <= MAX_SINC_RATIO and audio.shape[-1]:
-        out = torchaudio.functional.resample(audio, source, target, **SINC)
-        return F.pad(out, (0, length - out.shape[-1]))
-    frames = F.pad(audio, (0, -(-source // target) + 1)).T.contiguous().cpu().numpy()  # (samples, B): B channels
-    out = soxr.resample(frames, source, target, quality=RESAMPLE_QUALITY)[:length]
-    return torch.from_numpy(np.ascontiguousarray(out.T)).to(audio.device)
 
 
 def chunk_seed(seed: int, index: int) -> int:

@@ -6,6 +6,7 @@ import random
 
 import torch
 
+from muse_fx.engine.resampling import resample  # the pipeline's own, so training sees what users hear
 from muse_fx.training.degrade.spectral import bin_frequencies, butterworth_gain, shape, smooth_step
 
 BAND_EDGES_HZ = (200.0, 1000.0, 4000.0)
@@ -52,8 +53,6 @@ def low_rate(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     Applied to the input and the target alike: above that Nyquist there is nothing to restore, so the model learns
     to clean inside the band instead of lifting a band edge that the clean take has too.
     """
-    from muse_fx.engine.pipeline import resample  # the pipeline's own resampler, so training sees what users hear
-
     rate = rng.choice([r for r in LOW_RATES if r < sample_rate])
     return resample(resample(audio, sample_rate, rate), rate, sample_rate)[..., : audio.shape[-1]], rate
 
