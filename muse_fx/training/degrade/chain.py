@@ -96,8 +96,9 @@ class Degrader:
         if rng.random() < c.p_clip:
             audio, params["clip"] = eq.clip(audio, rng)
         if rng.random() < c.p_low_rate:
-            pair = eq.low_rate(torch.stack([audio, clean]), sr, rng)
-            (audio, clean), params["low_rate"] = pair[0].unbind(), {"sample_rate": pair[1]}
+            both, rate = eq.low_rate(torch.stack([audio, clean]), sr, rng)
+            audio, clean = both.unbind()
+            params["low_rate"] = {"sample_rate": rate}
         level = rng.uniform(*c.level_db)
         params["level_db"] = round(level, 2)
         degraded = _to_level(audio, level, sr)

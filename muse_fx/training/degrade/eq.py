@@ -53,7 +53,10 @@ def low_rate(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     Applied to the input and the target alike: above that Nyquist there is nothing to restore, so the model learns
     to clean inside the band instead of lifting a band edge that the clean take has too.
     """
-    rate = rng.choice([r for r in LOW_RATES if r < sample_rate])
+    lower = [r for r in LOW_RATES if r < sample_rate]
+    if not lower:  # a model at 16 kHz or below: its recordings are never at a lower rate than itself
+        return audio, sample_rate
+    rate = rng.choice(lower)
     return resample(resample(audio, sample_rate, rate), rate, sample_rate)[..., : audio.shape[-1]], rate
 
 
