@@ -51,6 +51,17 @@ def test_resume_continues_from_the_saved_step(trained, tmp_path):
     assert state["optimisers"]["mel2mel"]["param_groups"][0]["lr"] == 1e-5
 
 
+def test_a_run_keeps_its_validation_examples_across_restarts(trained, tmp_path):
+    """A corpus that grows between restarts (a render still writing) must not change what best.pt is judged on."""
+    from muse_fx.training.trainer import Trainer
+
+    pinned = torch.load(trained / "validation_set.pt")
+    grown = {name: examples * 0.5 for name, examples in pinned.items()}  # stands in for a different draw
+    torch.save(grown, tmp_path / "validation_set.pt")
+    degraded, clean = Trainer(load_config("tiny", {}, None), "mel2mel", tmp_path).validation
+    assert torch.equal(degraded, grown["degraded"]) and torch.equal(clean, grown["clean"])
+
+
 @pytest.mark.parametrize("mode", ["mel2mel", "musecoder", "joint"])
 def test_each_mode_takes_a_step(mode, tmp_path):
     output = _train(mode, tmp_path / mode, "--steps", "1")

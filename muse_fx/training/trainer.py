@@ -16,6 +16,7 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
+from muse_fx.atomic import atomic_path
 from muse_fx.engine import diffusion
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.fast_path import apply_mel_gain
@@ -65,8 +66,8 @@ class Trainer:
         self.mel_batches = Batches(config.data, "train", mel.sample_rate, mel.hop_length, o.seed)
         short = type(config.data)(**{**config.data.__dict__, "segment_seconds": o.musecoder_segment_seconds})
         self.wave_batches = Batches(short, "train", mel.sample_rate, mel.hop_length, o.seed + 1)
-        self.validation = self._validation_set(config, o.validation_batches * o.batch_size)
         run_dir.mkdir(parents=True, exist_ok=True)
+        self.validation = self._validation_set(config, o.validation_batches * o.batch_size)
         self.curves = CurveLog(run_dir)
 
     # -- state ------------------------------------------------------------------------------------------------
@@ -183,12 +184,20 @@ class Trainer:
 
     # -- validation -------------------------------------------------------------------------------------------
     def _validation_set(self, config: TrainConfig, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Drawn once per run and kept in the run directory: a resumed run scores the same examples even when the
+        corpus grew in between (a render still writing when the run began), so best.pt compares like with like."""
+        pinned = self.run_dir / "validation_set.pt"
+        if pinned.exists():
+            saved = torch.load(pinned)
+            return saved["degraded"], saved["clean"]
         mel = config.model.mel
         try:
             batches = Batches(config.data, "validation", mel.sample_rate, mel.hop_length, seed=1234)
         except FileNotFoundError:  # a corpus too small to have a validation work yet: validate on train
             batches = Batches(config.data, "train", mel.sample_rate, mel.hop_length, seed=1234)
         degraded, clean, _ = batches.next(count)
+        with atomic_path(pinned) as tmp:
+            torch.save({"degraded": degraded, "clean": clean}, tmp)
         return degraded, clean
 
     @torch.no_grad()
