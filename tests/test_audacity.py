@@ -124,11 +124,16 @@ def test_after_an_interrupted_wait_each_command_still_gets_its_own_reply(fifo_di
         return reply(f"answer to {command}")
 
     fake = FakeAudacity(fifo_dir, answer)
-    with AudacityPipe(fake.paths, timeout=5) as pipe:
-        threading.Timer(0.1, _thread.interrupt_main).start()  # Ctrl-C (or SIGTERM) while Slow: is running
-        with pytest.raises(KeyboardInterrupt):
-            pipe.command("Slow:")
-        assert pipe.command("Restore:") == "answer to Restore:"  # as the clean-up after Ctrl-C does
+    # A test run started in the background inherits SIGINT ignored, and interrupt_main then does nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with AudacityPipe(fake.paths, timeout=5) as pipe:
+            threading.Timer(0.1, _thread.interrupt_main).start()  # Ctrl-C (or SIGTERM) while Slow: is running
+            with pytest.raises(KeyboardInterrupt):
+                pipe.command("Slow:")
+            assert pipe.command("Restore:") == "answer to Restore:"  # as the clean-up after Ctrl-C does
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_missing_pipe_says_how_to_enable_mod_script_pipe(tmp_path):
