@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -16,6 +17,12 @@ MAX_SINC_RATIO = 1000  # reduced rate factors up to this take the sinc resampler
 SINC = dict(lowpass_filter_width=64, rolloff=0.99, resampling_method="sinc_interp_kaiser", beta=14.77)
 
 
+@functools.lru_cache(maxsize=16)
+def _sinc(source: int, target: int, dtype: torch.dtype, device: torch.device) -> torchaudio.transforms.Resample:
+    """The sinc kernel of one rate pair, built once: building it took 4–5× as long as applying it to a 3 s chunk."""
+    return torchaudio.transforms.Resample(source, target, **SINC, dtype=dtype).to(device)
+
+
 def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
     """(B, n) → (B, ceil(n · target / source)), sample-aligned with the input, on the input's device.
 
@@ -28,8 +35,8 @@ def resample(audio: torch.Tensor, source: int, target: int) -> torch.Tensor:
         return audio
     length = -(-audio.shape[-1] * target // source)
     divisor = math.gcd(source, target)
-    if max(source, target) // divisor <= MAX_SINC_RATIO and audio.shape[-1]:
-        out = torchaudio.functional.resample(audio, source, target, **SINC)
+    if max(source, target) // divisor <= MAX_SINC_RATIO and audio.shape[-1]:  # torchaudio cannot take 0 samples
+        out = _sinc(source, target, audio.dtype, audio.device)(audio)
         return F.pad(out, (0, length - out.shape[-1]))
     frames = F.pad(audio, (0, -(-source // target) + 1)).T.contiguous().cpu().numpy()  # (samples, B): B channels
     out = soxr.resample(frames, source, target, quality=RESAMPLE_QUALITY)[:length]
