@@ -188,3 +188,13 @@ def test_train_cli_names_a_missing_config_and_missing_data(tmp_path):
     result = CliRunner().invoke(main, [*run, "--config", "full_band", "--data", str(tmp_path)])
     assert result.exit_code == 1 and "muse-fx data render" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_the_discriminator_learns_at_its_own_scaled_rate(tmp_path):
+    """A discriminator that overpowers the generator is slowed by `discriminator_lr_scale`, also on resume."""
+    from muse_fx.training.trainer import Trainer
+
+    config = load_config("tiny", {"lr": 1e-3, "discriminator_lr_scale": 0.25}, None)
+    trainer = Trainer(config, "mel2mel", tmp_path)
+    rates = {name: opt.param_groups[0]["lr"] for name, opt in trainer.optimisers.items()}
+    assert rates["mel2mel"] == 1e-3 and rates["discriminator"] == 2.5e-4

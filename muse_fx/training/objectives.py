@@ -41,6 +41,25 @@ def spectral_losses(output: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Te
     return distance / len(STFT_RESOLUTIONS), shortfall / len(STFT_RESOLUTIONS)
 
 
+HIGH_HZ = 8000.0  # the muffling metric's split: energy above it is what a dull output loses first
+
+
+def darkening(output: torch.Tensor, clean: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """dB by which each (B, samples) output's share of energy above 8 kHz falls short of the clean's, averaged.
+
+    The full-band muffling metric as a loss, one-sided: a brighter output costs nothing here (the MR-STFT term
+    sees residual hiss), a darker one costs every dB. Zero for models whose band ends at 8 kHz.
+    """
+    if sample_rate / 2 <= HIGH_HZ:
+        return output.new_zeros(())
+    high = torch.fft.rfftfreq(output.shape[-1], 1 / sample_rate, device=output.device) >= HIGH_HZ
+    shares = []
+    for x in (output, clean):
+        power = torch.fft.rfft(x).abs().square()
+        shares.append(10 * torch.log10(power[..., high].sum(-1) / power.sum(-1).clamp_min(1e-12) + 1e-9))
+    return (shares[1] - shares[0]).clamp_min(0).mean()
+
+
 def diffusion_loss(
     musecoder: Musecoder, audio: torch.Tensor, mel: torch.Tensor, alpha_cum: torch.Tensor
 ) -> torch.Tensor:

@@ -38,6 +38,8 @@ class OptimConfig:
     lambda_fast: float = 0.0  # weight of the fast-path loss: L1 of log-mel(apply_mel_gain(…)) vs clean
     lambda_mrstft: float = 0.0  # weight of the MR-STFT distance of the fast path's waveform from the clean
     lambda_under: float = 0.0  # weight of the over-suppression penalty: output below the clean, in log magnitude
+    lambda_darkening: float = 0.0  # weight of the fast path's shortfall of energy share above 8 kHz, in dB
+    discriminator_lr_scale: float = 1.0  # the discriminator learns at lr × this: below 1 when it overpowers G
     lambda_mel_joint: float = 0.0  # joint mode: keep mel2mel's L1 alongside the diffusion loss
     musecoder_segment_seconds: float = 0.512  # waveform-rate network: shorter segments than mel2mel's
     alternate: int = 0  # mode "both": this many mel2mel steps, then as many musecoder steps; 0 = not used

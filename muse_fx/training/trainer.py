@@ -26,7 +26,7 @@ from muse_fx.engine.weights import load_model
 from muse_fx.training.checkpoint import load_checkpoint, save_checkpoint
 from muse_fx.training.curves import CurveLog
 from muse_fx.training.data import Batches
-from muse_fx.training.objectives import diffusion_loss, lsgan, spectral_losses
+from muse_fx.training.objectives import darkening, diffusion_loss, lsgan, spectral_losses
 from muse_fx.training.train_config import TrainConfig
 
 MODES = ("mel2mel", "musecoder", "both", "joint")
@@ -47,14 +47,14 @@ class Trainer:
         self.model = MuseModel(config.model).to(self.device)
         self.discriminator = Discriminator(config.model.mel2mel).to(self.device)
 
-        def adam(params):
-            return torch.optim.Adam(params, lr=o.lr, betas=o.betas)
+        def adam(params, lr: float = o.lr):
+            return torch.optim.Adam(params, lr=lr, betas=o.betas)
 
         if self.model.musecoder is None and mode != "mel2mel":
             raise ValueError(f"model preset {config.preset!r} has no musecoder: only `train mel2mel` applies")
         self.optimisers = {
             "mel2mel": adam(self.model.mel2mel.parameters()),
-            "discriminator": adam(self.discriminator.parameters()),
+            "discriminator": adam(self.discriminator.parameters(), self._lr("discriminator")),
         }
         if self.model.musecoder is not None:
             self.optimisers["musecoder"] = adam(self.model.musecoder.parameters())
@@ -99,8 +99,12 @@ class Trainer:
             for name, optimiser in self.optimisers.items():
                 optimiser.load_state_dict(state["optimisers"][name])
                 for group in optimiser.param_groups:  # the config's rate wins: resuming may lower it
-                    group["lr"] = self.config.optim.lr
+                    group["lr"] = self._lr(name)
             self.step, self.best = state["step"], state.get("best", float("inf"))
+
+    def _lr(self, optimiser: str) -> float:
+        o = self.config.optim
+        return o.lr * (o.discriminator_lr_scale if optimiser == "discriminator" else 1.0)
 
     def _autocast(self):
         if self.device.type == "cuda":
@@ -127,10 +131,11 @@ class Trainer:
             gan = lsgan(self.discriminator(d_mel, fake), True)
             l1 = F.l1_loss(fake, c_mel)
             losses = {"g_gan": gan, "g_l1": l1}
-            if o.lambda_fast or o.lambda_mrstft or o.lambda_under:
+            if o.lambda_fast or o.lambda_mrstft or o.lambda_under or o.lambda_darkening:
                 fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1).float(), self.model.log_mel)
                 losses["g_fast"] = F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1))
                 losses["g_mrstft"], losses["g_under"] = spectral_losses(fast, clean)
+                losses["g_darkening"] = darkening(fast, clean, self.config.model.mel.sample_rate)
             total = (
                 gan
                 + o.lambda_l1 * l1
@@ -140,6 +145,7 @@ class Trainer:
                         ("g_fast", o.lambda_fast),
                         ("g_mrstft", o.lambda_mrstft),
                         ("g_under", o.lambda_under),
+                        ("g_darkening", o.lambda_darkening),
                     )
                     if weight
                 )
@@ -222,6 +228,7 @@ class Trainer:
                 "mel_l1_fast": F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1)),
                 "mrstft_fast": mrstft,
                 "under_fast": under,
+                "darkening_fast": darkening(fast, clean, self.config.model.mel.sample_rate),
             }
             if self.model.musecoder is not None:
                 c = c_mel.squeeze(1)[..., :frames]
