@@ -22,7 +22,6 @@ from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_mel
 from muse_fx.engine.feeder import ChunkFeeder, Progress
-from muse_fx.engine.mel2mel import DOWNSAMPLING
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.resampling import resample
 from muse_fx.engine.weights import load_model
@@ -78,8 +77,10 @@ class Enhancer:
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
         """(B, n) at the model rate → (B, n) enhanced."""
         n = audio.shape[-1]
-        multiple = self.model.config.mel.hop_length * DOWNSAMPLING
-        padded = F.pad(audio, (0, -n % multiple + (multiple if n == 0 else 0)))
+        # Whole hops only: the generator pads its frames itself, as in training. Padding the audio further (it was
+        # to 4 hops, 57 ms of silence per 44.1 kHz chunk) skewed the instance norm of the whole chunk.
+        hop = self.model.config.mel.hop_length
+        padded = F.pad(audio, (0, -n % hop + (hop if n == 0 else 0)))
         degraded = self.model.log_mel(padded)
         enhanced = self.model.mel2mel(degraded.unsqueeze(1)).squeeze(1)
         if self.settings.strength < 1:
