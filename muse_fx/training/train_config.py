@@ -39,6 +39,7 @@ class OptimConfig:
     lambda_mrstft: float = 0.0  # weight of the MR-STFT distance of the fast path's waveform from the clean
     lambda_under: float = 0.0  # weight of the over-suppression penalty: output below the clean, in log magnitude
     lambda_darkening: float = 0.0  # weight of the fast path's shortfall of energy share above 8 kHz, in dB
+    lambda_brightening: float = 0.0  # … and of its excess, which darkening alone teaches the model to trade for
     discriminator_lr_scale: float = 1.0  # the discriminator learns at lr × this: below 1 when it overpowers G
     lambda_mel_joint: float = 0.0  # joint mode: keep mel2mel's L1 alongside the diffusion loss
     musecoder_segment_seconds: float = 0.512  # waveform-rate network: shorter segments than mel2mel's
