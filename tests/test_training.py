@@ -68,6 +68,13 @@ def test_each_mode_takes_a_step(mode, tmp_path):
     assert "step 1" in output
 
 
+def test_zero_steps_scores_and_saves_the_starting_point(trained, tmp_path):
+    """`--init X --steps 0` is how a run's step 0 is exported and evaluated beside its later checkpoints."""
+    output = _train("mel2mel", tmp_path / "zero", "--init", str(trained / "checkpoint.pt"), "--steps", "0")
+    assert "validation @ 0" in output
+    assert torch.load(tmp_path / "zero" / "checkpoint.pt", weights_only=False)["step"] == 0
+
+
 def test_joint_mode_updates_both_networks(trained, tmp_path):
     before = torch.load(trained / "checkpoint.pt", weights_only=False)["model"]
     _train("joint", tmp_path / "joint", "--init", str(trained / "checkpoint.pt"), "--steps", "1")

@@ -287,6 +287,8 @@ class Trainer:
                 save_checkpoint(self.run_dir / "checkpoint.pt", self.state())
             if o.keep_every and self.step % o.keep_every == 0:
                 save_checkpoint(self.run_dir / f"checkpoint-{self.step}.pt", self.state())
+        if not (self.run_dir / "checkpoint.pt").exists():  # `--steps 0`: the starting point, scored and saved to export
+            self._validate_and_save(log)
 
     def _validate_and_save(self, log: Callable[[str], None]) -> None:
         values = self.validate()
