@@ -68,6 +68,10 @@ class Degrader:
         """clean (samples,) → (degraded (samples,), target (samples,), params)."""
         c, sr = self.config, self.sample_rate
         params: dict = {}
+        # Drawn first: a recording made at a lower rate has its noise at the drawn NSR within its own band, as a
+        # 16 kHz recording does. Hiss mixed full-band at 44.1 kHz and then band-limited put 7 dB less of itself
+        # below 8 kHz than in a 16 kHz recording, and the model learned to leave such hiss alone.
+        rate = eq.low_rate(sr, rng) if rng.random() < c.p_low_rate else None
         if c.clean_floor_db is not None:
             floor, colour = noise.coloured(clean.shape[-1], sr, rng, clean.device)
             params["clean_floor"] = {**colour, "nsr_db": round(rng.uniform(*c.clean_floor_db), 2)}
@@ -83,6 +87,8 @@ class Degrader:
             params["noise"] = []
             for _ in range(1 + (rng.random() < c.p_second_noise)):
                 signal, draw = self._noise(audio.shape[-1], rng, audio.device)
+                if rate:
+                    signal = eq.recorded_at(signal, sr, rate)
                 draw["nsr_db"] = round(rng.uniform(*c.nsr_db), 2)
                 audio = noise.mix_at_snr(audio, signal, draw["nsr_db"])
                 params["noise"].append(draw)
@@ -95,9 +101,8 @@ class Degrader:
                 audio, params[name] = effect(audio, sr, rng)
         if rng.random() < c.p_clip:
             audio, params["clip"] = eq.clip(audio, rng)
-        if rng.random() < c.p_low_rate:
-            both, rate = eq.low_rate(torch.stack([audio, clean]), sr, rng)
-            audio, clean = both.unbind()
+        if rate:
+            audio, clean = eq.recorded_at(torch.stack([audio, clean]), sr, rate).unbind()
             params["low_rate"] = {"sample_rate": rate}
         level = rng.uniform(*c.level_db)
         params["level_db"] = round(level, 2)

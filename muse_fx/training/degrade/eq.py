@@ -47,17 +47,20 @@ def band_limit(audio: torch.Tensor, sample_rate: int, rng: random.Random):
 LOW_RATES = (16000, 22050, 32000)
 
 
-def low_rate(audio: torch.Tensor, sample_rate: int, rng: random.Random):
-    """The recording was made at 16, 22.05 or 32 kHz and reaches the model through the pipeline's resampler.
+def low_rate(sample_rate: int, rng: random.Random) -> int | None:
+    """The rate the recording was made at: 16, 22.05 or 32 kHz, below `sample_rate`; None for a model at 16 kHz
+    or below, whose recordings are never at a lower rate than itself."""
+    lower = [r for r in LOW_RATES if r < sample_rate]
+    return rng.choice(lower) if lower else None
+
+
+def recorded_at(audio: torch.Tensor, sample_rate: int, rate: int) -> torch.Tensor:
+    """`audio` as a recording made at `rate` reaches the model: through the pipeline's resampler, down and up.
 
     Applied to the input and the target alike: above that Nyquist there is nothing to restore, so the model learns
     to clean inside the band instead of lifting a band edge that the clean take has too.
     """
-    lower = [r for r in LOW_RATES if r < sample_rate]
-    if not lower:  # a model at 16 kHz or below: its recordings are never at a lower rate than itself
-        return audio, sample_rate
-    rate = rng.choice(lower)
-    return resample(resample(audio, sample_rate, rate), rate, sample_rate)[..., : audio.shape[-1]], rate
+    return resample(resample(audio, sample_rate, rate), rate, sample_rate)[..., : audio.shape[-1]]
 
 
 def clip(audio: torch.Tensor, rng: random.Random):
