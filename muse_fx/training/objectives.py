@@ -63,6 +63,13 @@ def high_band_balance(output: torch.Tensor, clean: torch.Tensor, sample_rate: in
     return (-excess).clamp_min(0).mean(), excess.clamp_min(0).mean()
 
 
+def waveform_losses(output: torch.Tensor, clean: torch.Tensor, sample_rate: int) -> dict[str, torch.Tensor]:
+    """Every loss on the fast path's (B, samples) waveform, by name: what training weighs and validation reports."""
+    mrstft, under = spectral_losses(output, clean)
+    darkening, brightening = high_band_balance(output, clean, sample_rate)
+    return {"mrstft": mrstft, "under": under, "darkening": darkening, "brightening": brightening}
+
+
 def diffusion_loss(
     musecoder: Musecoder, audio: torch.Tensor, mel: torch.Tensor, alpha_cum: torch.Tensor
 ) -> torch.Tensor:

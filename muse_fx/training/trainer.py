@@ -26,7 +26,7 @@ from muse_fx.engine.weights import load_model
 from muse_fx.training.checkpoint import load_checkpoint, save_checkpoint
 from muse_fx.training.curves import CurveLog
 from muse_fx.training.data import Batches
-from muse_fx.training.objectives import diffusion_loss, high_band_balance, lsgan, spectral_losses
+from muse_fx.training.objectives import diffusion_loss, lsgan, waveform_losses
 from muse_fx.training.train_config import TrainConfig
 
 MODES = ("mel2mel", "musecoder", "both", "joint")
@@ -131,27 +131,19 @@ class Trainer:
             gan = lsgan(self.discriminator(d_mel, fake), True)
             l1 = F.l1_loss(fake, c_mel)
             losses = {"g_gan": gan, "g_l1": l1}
-            if o.lambda_fast or o.lambda_mrstft or o.lambda_under or o.lambda_darkening or o.lambda_brightening:
+            weights = {
+                "g_fast": o.lambda_fast,
+                "g_mrstft": o.lambda_mrstft,
+                "g_under": o.lambda_under,
+                "g_darkening": o.lambda_darkening,
+                "g_brightening": o.lambda_brightening,
+            }
+            if any(weights.values()):
                 fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1).float(), self.model.log_mel)
                 losses["g_fast"] = F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1))
-                losses["g_mrstft"], losses["g_under"] = spectral_losses(fast, clean)
-                balance = high_band_balance(fast, clean, self.config.model.mel.sample_rate)
-                losses["g_darkening"], losses["g_brightening"] = balance
-            total = (
-                gan
-                + o.lambda_l1 * l1
-                + sum(
-                    weight * losses[name]
-                    for name, weight in (
-                        ("g_fast", o.lambda_fast),
-                        ("g_mrstft", o.lambda_mrstft),
-                        ("g_under", o.lambda_under),
-                        ("g_darkening", o.lambda_darkening),
-                        ("g_brightening", o.lambda_brightening),
-                    )
-                    if weight
-                )
-            )
+                sample_rate = self.config.model.mel.sample_rate
+                losses |= {f"g_{name}": v for name, v in waveform_losses(fast, clean, sample_rate).items()}
+            total = gan + o.lambda_l1 * l1 + sum(weight * losses[name] for name, weight in weights.items() if weight)
         self._update("mel2mel", total)
         return {"d_loss": d_loss.item(), **{k: v.item() for k, v in losses.items()}}
 
@@ -223,17 +215,13 @@ class Trainer:
             fake = self.model.mel2mel(d_mel)
             fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1), self.model.log_mel)
             frames = clean.shape[-1] // self.config.model.mel.hop_length
-            mrstft, under = spectral_losses(fast, clean)
-            darker, brighter = high_band_balance(fast, clean, self.config.model.mel.sample_rate)
             values = {
                 "mel_l1_input": F.l1_loss(d_mel, c_mel),
                 "mel_l1_mel2mel": F.l1_loss(fake, c_mel),
                 "mel_l1_fast": F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1)),
-                "mrstft_fast": mrstft,
-                "under_fast": under,
-                "darkening_fast": darker,
-                "brightening_fast": brighter,
             }
+            sample_rate = self.config.model.mel.sample_rate
+            values |= {f"{name}_fast": v for name, v in waveform_losses(fast, clean, sample_rate).items()}
             if self.model.musecoder is not None:
                 c = c_mel.squeeze(1)[..., :frames]
                 values["diffusion"] = diffusion_loss(self.model.musecoder, clean, c, self.alpha_cum)
