@@ -205,3 +205,38 @@ def test_the_discriminator_learns_at_its_own_scaled_rate(tmp_path):
     trainer = Trainer(config, "mel2mel", tmp_path)
     rates = {name: opt.param_groups[0]["lr"] for name, opt in trainer.optimisers.items()}
     assert rates["mel2mel"] == 1e-3 and rates["discriminator"] == 2.5e-4
+
+
+def test_the_moving_average_of_mel2mel_is_validated_kept_on_resume_and_exported(tmp_path):
+    """With `ema_decay`, each mel2mel update moves the average; checkpoints, resume and export carry it."""
+    from muse_fx.training.checkpoint import model_from_checkpoint, save_checkpoint
+    from muse_fx.training.trainer import Trainer
+
+    config = load_config("tiny", {"ema_decay": 0.5}, None)
+    trainer = Trainer(config, "mel2mel", tmp_path / "run")
+    key = "net.1.weight"
+    live = []
+    for _ in range(3):
+        trainer.train_step()
+        live.append(trainer.model.mel2mel.state_dict()[key].clone())
+    expected = live[0]  # the first update copies the weights, each later one moves halfway to them
+    for weights in live[1:]:
+        expected = 0.5 * expected + 0.5 * weights
+    assert torch.allclose(trainer.generator.state_dict()[key], expected)
+    assert not torch.allclose(expected, live[-1])
+
+    save_checkpoint(tmp_path / "checkpoint.pt", trainer.state())
+    resumed = Trainer(config, "mel2mel", tmp_path / "run")
+    resumed.load(tmp_path / "checkpoint.pt")
+    assert torch.equal(resumed.generator.state_dict()[key], expected)
+    exported = model_from_checkpoint(tmp_path / "checkpoint.pt").mel2mel.state_dict()[key]
+    assert torch.equal(exported, expected)
+
+    trainer.train_step()
+    save_checkpoint(tmp_path / "later.pt", trainer.state())
+    result = CliRunner().invoke(
+        train, ["average", str(tmp_path / "avg.pt"), str(tmp_path / "checkpoint.pt"), str(tmp_path / "later.pt")]
+    )
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    averaged = model_from_checkpoint(tmp_path / "avg.pt").mel2mel.state_dict()[key]
+    assert torch.allclose(averaged, (expected + trainer.generator.state_dict()[key]) / 2)

@@ -30,6 +30,9 @@ def model_from_checkpoint(path: Path, musecoder_from: Path | None = None) -> Mus
     state = load_checkpoint(path)
     model = MuseModel(ModelConfig.from_dict(state["model_config"]))
     model.load_state_dict(state["model"])
+    if "mel2mel_ema" in state:  # trained with `ema_decay`: the average is what was validated
+        average = state["mel2mel_ema"]  # an AveragedModel's: the module's weights and its update count
+        model.mel2mel.load_state_dict({k.removeprefix("module."): v for k, v in average.items() if k != "n_averaged"})
     if musecoder_from and model.musecoder is not None:
         other = load_checkpoint(musecoder_from)
         if other["model_config"] != state["model_config"]:
@@ -50,7 +53,12 @@ def average_checkpoints(paths: list[Path]) -> dict:
     if any(s["model_config"] != states[-1]["model_config"] for s in states):
         raise ValueError("checkpoints to average must share one model config")
     averaged = dict(states[-1])
-    for part in ("model", "discriminator"):
+    parts = ["model", "discriminator"]
+    if all("mel2mel_ema" in s for s in states):
+        parts.append("mel2mel_ema")
+    else:  # export would take the last one's moving average over the average of the weights
+        averaged.pop("mel2mel_ema", None)
+    for part in parts:
         averaged[part] = {
             k: torch.stack([s[part][k].float() for s in states]).mean(0).to(v.dtype) if v.is_floating_point() else v
             for k, v in states[-1][part].items()

@@ -45,6 +45,7 @@ class OptimConfig:
     musecoder_segment_seconds: float = 0.512  # waveform-rate network: shorter segments than mel2mel's
     alternate: int = 0  # mode "both": this many mel2mel steps, then as many musecoder steps; 0 = not used
     grad_clip: float = 1.0
+    ema_decay: float = 0.0  # also keep mel2mel's weights as a moving average (e.g. 0.999), validated and exported
     device: str = "auto"
     threads: int = 2
     seed: int = 0

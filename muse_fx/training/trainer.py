@@ -15,6 +15,7 @@ from pathlib import Path
 import soundfile as sf
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from muse_fx.atomic import atomic_path
 from muse_fx.engine import diffusion
@@ -60,6 +61,12 @@ class Trainer:
             self.optimisers["musecoder"] = adam(self.model.musecoder.parameters())
             schedule = diffusion.training_schedule(self.model.musecoder.config)
             self.alpha_cum = schedule.alpha_cum.float().to(self.device)
+        # GAN checkpoints a hundred steps apart differ by more than most recipe changes: an average is steadier.
+        self.ema = (
+            AveragedModel(self.model.mel2mel, multi_avg_fn=get_ema_multi_avg_fn(o.ema_decay), use_buffers=True)
+            if o.ema_decay
+            else None
+        )
         self.step = 0
         self.best = float("inf")
         mel = config.model.mel
@@ -81,7 +88,13 @@ class Trainer:
             "model": self.model.state_dict(),
             "discriminator": self.discriminator.state_dict(),
             "optimisers": {k: v.state_dict() for k, v in self.optimisers.items()},
+            **({"mel2mel_ema": self.ema.state_dict()} if self.ema is not None else {}),
         }
+
+    @property
+    def generator(self) -> torch.nn.Module:
+        """mel2mel as validated and exported: its moving average when `ema_decay` is set."""
+        return self.ema.module if self.ema is not None else self.model.mel2mel
 
     def load(self, path: Path, weights_only: bool = False) -> None:
         """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights.
@@ -95,6 +108,8 @@ class Trainer:
         state = load_checkpoint(path)
         self.model.load_state_dict(state["model"])
         self.discriminator.load_state_dict(state["discriminator"])
+        if self.ema is not None and "mel2mel_ema" in state:  # without one, the average starts at the next step
+            self.ema.load_state_dict(state["mel2mel_ema"])
         if not weights_only:
             for name, optimiser in self.optimisers.items():
                 optimiser.load_state_dict(state["optimisers"][name])
@@ -170,6 +185,8 @@ class Trainer:
             params = [p for group in self.optimisers[n].param_groups for p in group["params"]]
             torch.nn.utils.clip_grad_norm_(params, self.config.optim.grad_clip)
             self.optimisers[n].step()
+        if self.ema is not None and "mel2mel" in names:
+            self.ema.update_parameters(self.model.mel2mel)
 
     def train_step(self) -> dict[str, float]:
         self.model.train()
@@ -204,6 +221,7 @@ class Trainer:
     def validate(self) -> dict[str, float]:
         """Mel L1 of the input, of mel2mel's output, of the fast path; the diffusion loss; example audio."""
         self.model.eval()
+        self.generator.eval()
         generator_state = torch.get_rng_state()
         torch.manual_seed(0)  # the same diffusion steps and noise at every validation
         totals: dict[str, float] = {}
@@ -212,7 +230,7 @@ class Trainer:
         for i in range(0, len(degraded_all), b):
             degraded, clean = degraded_all[i : i + b].to(self.device), clean_all[i : i + b].to(self.device)
             d_mel, c_mel = self._mels(degraded, clean)
-            fake = self.model.mel2mel(d_mel)
+            fake = self.generator(d_mel)
             fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1), self.model.log_mel)
             frames = clean.shape[-1] // self.config.model.mel.hop_length
             values = {
@@ -236,7 +254,7 @@ class Trainer:
         folder.mkdir(exist_ok=True)
         sr = self.config.model.mel.sample_rate
         d_mel = self.model.log_mel(degraded)
-        fake = self.model.mel2mel(d_mel.unsqueeze(1)).squeeze(1)
+        fake = self.generator(d_mel.unsqueeze(1)).squeeze(1)
         outputs = {
             "degraded": degraded,
             "clean": clean,
