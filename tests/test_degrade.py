@@ -120,3 +120,23 @@ def test_a_low_rate_recording_has_its_noise_at_the_drawn_nsr_within_its_own_band
         residual = degraded - fit.squeeze(1)
         nsr = 10 * torch.log10(residual.pow(2).mean() / fit.pow(2).mean())
         assert abs(float(nsr) + 10.0) < 0.5, (params, float(nsr))
+
+
+def test_a_dark_take_keeps_its_dark_target_while_the_noise_over_it_stays_bright():
+    """The low-pass goes on the clean signal before the noise: the target is dark, the input has hiss up top."""
+    white = torch.randn(SR, generator=torch.Generator().manual_seed(0)) * 0.1
+    dark_and_hiss = DegradeConfig(p_dark=1.0, p_reverb=0, p_noise=1, p_second_noise=0, p_mic_eq=0, p_low_cut=0,
+                                  p_band_limit=0, p_clip=0, nsr_db=(-20.0, -20.0))  # fmt: skip
+    frequencies = torch.fft.rfftfreq(SR, 1 / SR)
+
+    def top_share_db(signal):
+        power = torch.fft.rfft(signal).abs().square()
+        return float(10 * torch.log10(power[frequencies > 7000].sum() / power.sum()))
+
+    for seed in range(4):
+        degraded, target, params = Degrader(SR, dark_and_hiss)(white, random.Random(seed))
+        if params["noise"][0]["kind"] in ("hum", "hvac", "clicks"):  # no steady hiss up top to compare
+            continue
+        assert 1000 <= params["dark"]["cutoff_hz"] <= 6000 and 1 <= params["dark"]["order"] <= 4
+        assert top_share_db(target) < top_share_db(white) - 2  # the clean take itself is darker
+        assert top_share_db(degraded) > top_share_db(target) + 1  # the noise was not darkened with it

@@ -26,6 +26,7 @@ class DegradeConfig:
     # musecoder to hiss, and no shipped model was trained with it: off until a run measures it.
     clean_floor_db: tuple[float, float] | None = None  # NSR of the floor added to clean and degraded
     p_tone: float = 0.0  # gentle shelves on the clean signal itself (see eq.tone); the full-band config turns it on
+    p_dark: float = 0.0  # a low-pass on the clean signal itself (see eq.darken)
     p_reverb: float = 0.8
     p_noise: float = 0.9
     nsr_db: tuple[float, float] = (-30.0, -5.0)  # noise-to-signal ratio
@@ -78,6 +79,9 @@ class Degrader:
             clean = noise.mix_at_snr(clean, floor, params["clean_floor"]["nsr_db"])
         if rng.random() < c.p_tone:
             clean, params["tone"] = eq.tone(clean, sr, rng)
+        # Drawn only when on, so that configs without it keep their random stream (and their test pairs).
+        if c.p_dark and rng.random() < c.p_dark:
+            clean, params["dark"] = eq.darken(clean, sr, rng)
         audio = clean
         if self.rirs and rng.random() < c.p_reverb:
             index = rng.randrange(len(self.rirs))

@@ -87,3 +87,23 @@ def tone(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     low, high = (smooth_step(freqs, f, octaves=2.0) for f in TONE_SHELVES_HZ)  # two-octave slopes: gentle
     curve_db = gains_db[0] * (1 - low) + gains_db[1] * high
     return shape(audio, 10 ** (curve_db / 20)), {"shelves_db": [round(g, 2) for g in gains_db]}
+
+
+DARK_CUTOFF_HZ = (1000.0, 6000.0)
+
+
+def darken(audio: torch.Tensor, sample_rate: int, rng: random.Random):
+    """A first- to fourth-order low-pass at 1–6 kHz (log-uniform) on the CLEAN signal: a dark instrument, a dull or
+    distant mic, an old recording.
+
+    Input and target both carry it and the noise mixed in later does not, so the model learns to take hiss off the
+    top of a dark take instead of expecting highs under it: real solos on paper-val fall 50–65 dB from their lowest
+    octave to 6–8 kHz, where the renders' steep ones are mostly tubas and bassoons.
+    """
+    low, high = DARK_CUTOFF_HZ
+    cutoff, order = low * (high / low) ** rng.random(), rng.randint(1, 4)
+    freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
+    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=False)), {
+        "cutoff_hz": round(cutoff),
+        "order": order,
+    }
