@@ -35,8 +35,15 @@ def low_cut(audio: torch.Tensor, sample_rate: int, rng: random.Random):
 
 def band_limit(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     """A low-pass at 2.5–16 kHz (log-uniform, below 0.9 × Nyquist): phone, cheap recorder or lossy-codec bandwidth."""
-    top = min(16000.0, 0.9 * sample_rate / 2)
-    cutoff, order = 2500.0 * (top / 2500.0) ** rng.random(), rng.randint(4, 8)
+    return _random_low_pass(audio, sample_rate, rng, (2500.0, min(16000.0, 0.9 * sample_rate / 2)), orders=(4, 8))
+
+
+def _random_low_pass(
+    audio: torch.Tensor, sample_rate: int, rng: random.Random, cutoff_hz: tuple[float, float], orders: tuple[int, int]
+):
+    """A Butterworth low-pass, its cutoff log-uniform in `cutoff_hz` and its order drawn from `orders` (inclusive)."""
+    low, high = cutoff_hz
+    cutoff, order = low * (high / low) ** rng.random(), rng.randint(*orders)
     freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
     return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=False)), {
         "cutoff_hz": round(cutoff),
@@ -100,10 +107,4 @@ def darken(audio: torch.Tensor, sample_rate: int, rng: random.Random):
     top of a dark take instead of expecting highs under it: real solos on paper-val fall 50–65 dB from their lowest
     octave to 6–8 kHz, where the renders' steep ones are mostly tubas and bassoons.
     """
-    low, high = DARK_CUTOFF_HZ
-    cutoff, order = low * (high / low) ** rng.random(), rng.randint(1, 4)
-    freqs = bin_frequencies(audio.shape[-1], sample_rate, audio.device)
-    return shape(audio, butterworth_gain(freqs, cutoff, order, highpass=False)), {
-        "cutoff_hz": round(cutoff),
-        "order": order,
-    }
+    return _random_low_pass(audio, sample_rate, rng, DARK_CUTOFF_HZ, orders=(1, 4))
