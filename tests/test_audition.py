@@ -445,7 +445,12 @@ def test_page_loads_from_file_with_no_console_errors_and_nothing_remote(open_tab
     assert open_tab.page.locator("#command").inner_text() == ""  # the original has no command
     open_tab.page.keyboard.press("2")
     assert "--preset phone-recording" in open_tab.page.locator("#command").inner_text()
-    assert open_tab.page.locator("#picture-image").evaluate("image => image.complete && image.naturalWidth > 0")
+    # the new picture loads asynchronously after the switch; wait for it rather than race it
+    open_tab.page.wait_for_function(
+        "() => { const image = document.getElementById('picture-image');"
+        " return image.complete && image.naturalWidth > 0; }",
+        timeout=10_000,
+    )
     open_tab.screenshot("open-page.png")
     assert open_tab.errors == []
 
