@@ -140,3 +140,26 @@ def test_a_dark_take_keeps_its_dark_target_while_the_noise_over_it_stays_bright(
         assert 1000 <= params["dark"]["cutoff_hz"] <= 6000 and 1 <= params["dark"]["order"] <= 4
         assert top_share_db(target) < top_share_db(white) - 2  # the clean take itself is darker
         assert top_share_db(degraded) > top_share_db(target) + 1  # the noise was not darkened with it
+
+
+def test_unsteady_noise_swings_in_level_and_still_sits_at_the_drawn_nsr():
+    """Frame levels of white noise hold within a dB; made unsteady they wander by several, at the same NSR."""
+    silence = torch.zeros(3 * SR)
+    sine = 0.1 * torch.sin(2 * torch.pi * 440 * torch.arange(3 * SR) / SR)
+    swinging = DegradeConfig(p_unsteady=1.0, p_reverb=0, p_noise=1, p_second_noise=0, p_mic_eq=0, p_low_cut=0,
+                             p_band_limit=0, p_clip=0, nsr_db=(-10.0, -10.0))  # fmt: skip
+
+    def frame_level_std_db(signal):
+        frames = signal[: len(signal) // 512 * 512].view(-1, 512).pow(2).mean(1)
+        return float(10 * torch.log10(frames.clamp_min(1e-20)).std())
+
+    steady, _ = noise.coloured(len(silence), SR, random.Random(0), torch.device("cpu"))
+    assert frame_level_std_db(steady) < 1.0
+    for seed in range(6):
+        degraded, _, params = Degrader(SR, swinging)(sine, random.Random(seed))
+        draw = params["noise"][0]
+        assert 2 <= draw["unsteady"]["depth_db"] <= 8 and 20 <= draw["unsteady"]["every_ms"] <= 300
+        residual = degraded - sine * (degraded @ sine) / (sine @ sine)
+        assert abs(float(10 * torch.log10(residual.pow(2).mean() / (degraded - residual).pow(2).mean())) + 10) < 0.5
+        if draw["kind"] not in ("hum", "clicks"):  # tonal or sparse: no steady frame level to begin with
+            assert frame_level_std_db(residual) > 1.5, params

@@ -27,6 +27,7 @@ class DegradeConfig:
     clean_floor_db: tuple[float, float] | None = None  # NSR of the floor added to clean and degraded
     p_tone: float = 0.0  # gentle shelves on the clean signal itself (see eq.tone); the full-band config turns it on
     p_dark: float = 0.0  # a low-pass on the clean signal itself (see eq.darken)
+    p_unsteady: float = 0.0  # each noise swinging in level (see noise.unsteady)
     p_reverb: float = 0.8
     p_noise: float = 0.9
     nsr_db: tuple[float, float] = (-30.0, -5.0)  # noise-to-signal ratio
@@ -63,7 +64,10 @@ class Degrader:
             signal, params = noise.babble(samples, self.babble, rng, device)
         else:
             signal, params = noise.SYNTHETIC[kind](samples, self.sample_rate, rng, device)
-        return signal, {"kind": kind, **params}
+        params = {"kind": kind, **params}
+        if self.config.p_unsteady and rng.random() < self.config.p_unsteady:  # drawn only when on, as p_dark
+            signal, params["unsteady"] = noise.unsteady(signal, self.sample_rate, rng)
+        return signal, params
 
     def __call__(self, clean: torch.Tensor, rng: random.Random) -> tuple[torch.Tensor, torch.Tensor, dict]:
         """clean (samples,) → (degraded (samples,), target (samples,), params)."""

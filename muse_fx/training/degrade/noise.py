@@ -1,4 +1,7 @@
-"""Additive noises: coloured, mains hum, hiss, HVAC rumble, babble and clicks. Each → ((samples,), params)."""
+"""Additive noises: coloured, mains hum, hiss, HVAC rumble, babble and clicks. Each → ((samples,), params).
+
+`unsteady` makes any of them swing in level (rain, wind, traffic, a crowd) as the noise in real takes does.
+"""
 
 from __future__ import annotations
 
@@ -77,6 +80,21 @@ def babble(samples: int, bank: list[torch.Tensor], rng: random.Random, device: t
         voice = voice.roll(rng.randrange(len(voice))).repeat(samples // len(voice) + 1)[:samples]
         out += voice * rng.uniform(0.5, 1.0) / voice.pow(2).mean().sqrt().clamp_min(1e-6)
     return out, {"talkers": talkers}
+
+
+def unsteady(noise: torch.Tensor, sample_rate: int, rng: random.Random):
+    """The noise's level wandering 2-8 dB (std) about its own, with a new level every 20-300 ms.
+
+    Stationary noise is the easy case: a model can learn one floor per clip and gate to it. Paper-val's noise
+    spans 16-20 dB frame to frame at 4-8 kHz, uncorrelated with the music, and there the full-band model left it.
+    """
+    depth_db, every_s = rng.uniform(2.0, 8.0), math.exp(rng.uniform(math.log(0.02), math.log(0.3)))
+    points = math.ceil(noise.shape[-1] / sample_rate / every_s) + 2
+    levels_db = _randn(points, rng, noise.device) * depth_db
+    envelope = torch.nn.functional.interpolate(
+        levels_db.view(1, 1, -1), size=noise.shape[-1], mode="linear", align_corners=True
+    ).view(-1)
+    return noise * 10 ** (envelope / 20), {"depth_db": round(depth_db, 2), "every_ms": round(every_s * 1000)}
 
 
 SYNTHETIC = {"coloured": coloured, "hum": hum, "hiss": hiss, "hvac": hvac, "clicks": clicks}
