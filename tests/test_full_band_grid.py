@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
 
 from muse_fx.engine.mel import LogMel
 from muse_fx.engine.mel2mel import Generator, make_generator
 from muse_fx.engine.model_config import CPU_SMALL, FULL_BAND, TINY, MelConfig
 from muse_fx.engine.resampling import resample
+from muse_fx.errors import ModelError
 
 
 def test_the_lower_128_full_band_mels_are_the_16k_mels():
@@ -42,3 +44,19 @@ def test_a_split_generator_started_from_a_16k_one_is_that_one_below_the_split():
         assert torch.equal(split(mel)[..., :128, :], narrow(mel[..., :128, :]))
         assert split(mel).shape == mel.shape
     assert FULL_BAND.mel2mel.split_band == 128 and CPU_SMALL.mel2mel.split_band == 0
+
+
+def test_a_wider_generator_started_from_a_narrower_one_computes_the_same_and_can_learn():
+    torch.manual_seed(0)
+    config = dataclasses.replace(TINY.mel2mel, split_band=128, split_context=32)
+    narrow = make_generator(config).eval()
+    wide = make_generator(dataclasses.replace(config, ngf=2 * config.ngf)).eval()
+    wide.start_from(narrow)
+    mel = torch.randn(1, 1, 176, 40)
+    with torch.no_grad():
+        assert torch.allclose(wide(mel), narrow(mel), atol=1e-6)
+    wide(mel).square().mean().backward()
+    last = wide.low.net[-1].weight  # the output layer: its weights from the extra channels start at zero
+    assert last.grad[:, config.ngf :].abs().sum() > 0
+    with pytest.raises(ModelError, match="same layers"):
+        narrow.start_from(wide)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from muse_fx.errors import ModelError
+
 
 @click.group()
 def train() -> None:
@@ -25,7 +27,10 @@ def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | 
         trainer.load(latest)
         click.echo(f"resumed from {latest} at step {trainer.step}")
     elif init:
-        trainer.load(init, weights_only=True)
+        try:
+            trainer.load(init, weights_only=True)
+        except ModelError as error:
+            raise ModelError(f"--init {init}: {error} (the config's preset is {train_config.preset!r})") from None
         click.echo(f"initialised from {init}")
     trainer.run(log=lambda line: click.echo(line))
     click.echo(f"done: {run_dir / 'checkpoint.pt'} (step {trainer.step}); curves in {run_dir / 'losses.png'}")

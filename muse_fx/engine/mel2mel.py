@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from muse_fx.engine.model_config import Mel2MelConfig
+from muse_fx.errors import ModelError
 
 DOWNSAMPLING = 4  # two stride-2 convolutions: frames and bands must be padded to a multiple of this
 
@@ -35,6 +36,36 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
+
+
+def embed_weights(wide: nn.Module, narrow: nn.Module) -> None:
+    """Copy `narrow`'s weights into `wide`, the same layers with as many or more channels, so that `wide` computes
+    exactly what `narrow` does (Net2Net-style widening, Chen et al. 2016).
+
+    Each convolution's leading channels take the narrow weights; weights from the extra input channels into the
+    old output channels start at zero, so nothing reads the extra channels until training moves those weights. The
+    extra output channels keep their random start, which gives those weights a gradient from the first step.
+    """
+    convolutions = [
+        [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))] for net in (wide, narrow)
+    ]
+    fits = len(convolutions[0]) == len(convolutions[1]) and all(
+        a.weight.shape[2:] == b.weight.shape[2:] and all(x >= y for x, y in zip(a.weight.shape, b.weight.shape))
+        for a, b in zip(*convolutions)
+    )
+    if not fits:
+        raise ModelError(
+            "cannot start this generator from that one: it needs the same layers (blocks) with no more channels"
+        )
+    for mine, theirs in zip(*convolutions):
+        weight, old = mine.weight.data, theirs.weight.data
+        in_dim = 0 if isinstance(mine, nn.ConvTranspose2d) else 1  # ConvTranspose2d weights are (in, out, …)
+        out_dim = 1 - in_dim
+        n_in, n_out = old.shape[in_dim], old.shape[out_dim]
+        kept = weight.narrow(out_dim, 0, n_out)
+        kept.narrow(in_dim, n_in, weight.shape[in_dim] - n_in).zero_()
+        kept.narrow(in_dim, 0, n_in).copy_(old)
+        mine.bias.data[:n_out].copy_(theirs.bias.data)
 
 
 class Generator(nn.Module):
@@ -67,8 +98,8 @@ class Generator(nn.Module):
         return (padded + self.net(padded))[..., :frames]
 
     def start_from(self, other: nn.Module) -> None:
-        """Take another generator's weights (of the same size), e.g. a 16 kHz model's to start a full-band one."""
-        self.load_state_dict(other.state_dict())
+        """Take another generator's weights, e.g. a 16 kHz model's to start a full-band one."""
+        embed_weights(self, other)
 
 
 class SplitGenerator(nn.Module):
@@ -92,7 +123,7 @@ class SplitGenerator(nn.Module):
     def start_from(self, other: nn.Module) -> None:
         """A split generator's weights, or one generator's for both halves: each starts knowing how to enhance."""
         if isinstance(other, SplitGenerator):
-            self.load_state_dict(other.state_dict())
+            embed_weights(self, other)
         else:
             self.low.start_from(other)
             self.high.start_from(other)

@@ -95,6 +95,9 @@ FULL_BAND_MEL = MelConfig(
 FULL_BAND = ModelConfig(
     mel=FULL_BAND_MEL, mel2mel=dataclasses.replace(CPU_SMALL.mel2mel, split_band=128), musecoder=None
 )
+# The same with generators half as wide again (ngf 48: 2.25× the compute), to measure whether capacity is what
+# holds the full-band model back. Start it from a FULL_BAND model: the narrow weights embed exactly.
+FULL_BAND_WIDE = dataclasses.replace(FULL_BAND, mel2mel=dataclasses.replace(FULL_BAND.mel2mel, ngf=48))
 
 # Seconds-long smoke runs and the test suite's random-init model: same architecture, a handful of channels.
 TINY = ModelConfig(

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from muse_fx.engine.model_config import CPU_SMALL, FULL_BAND, PAPER, TINY, ModelConfig
+from muse_fx.engine.model_config import CPU_SMALL, FULL_BAND, FULL_BAND_WIDE, PAPER, TINY, ModelConfig
 from muse_fx.errors import TrainingConfigError
 from muse_fx.training.data import DataConfig
 from muse_fx.training.degrade.chain import DegradeConfig
@@ -21,6 +21,7 @@ MODEL_SIZES = {
     "paper": PAPER,
     "cpu_small": CPU_SMALL,
     "full_band": FULL_BAND,
+    "full_band_wide": FULL_BAND_WIDE,
     "tiny": TINY,
 }
 CONFIG_DIR = Path(__file__).parent / "configs"
