@@ -197,6 +197,19 @@ def test_train_cli_names_a_missing_config_and_missing_data(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_an_init_that_does_not_fit_the_preset_is_named_and_leaves_no_run_folder(trained, tmp_path):
+    from muse_fx.cli import main
+
+    export = ["export", str(trained / "checkpoint.pt"), "--name", "t", "--version", "1", "--no-registry"]
+    assert CliRunner().invoke(train, [*export, "--out-dir", str(tmp_path)]).exit_code == 0
+    config = tmp_path / "paper.toml"
+    config.write_text('[model]\npreset = "paper"\n')  # paper-size layers: 9 blocks, where tiny has 1
+    run = ["train", "mel2mel", "--config", str(config), "--run-dir", str(tmp_path / "r")]
+    result = CliRunner().invoke(main, [*run, "--init", str(tmp_path / "t-1.safetensors")])
+    assert result.exit_code == 1 and "t-1.safetensors" in result.output and "same layers" in result.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_discriminator_learns_at_its_own_scaled_rate(tmp_path):
     """A discriminator that overpowers the generator is slowed by `discriminator_lr_scale`, also on resume."""
     from muse_fx.training.trainer import Trainer

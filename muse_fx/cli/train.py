@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
@@ -21,6 +22,7 @@ def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | 
     overrides = {k: v for k, v in overrides.items() if v is not None}
     train_config = load_config(config, overrides, data)
     check_data(train_config)
+    fresh = not run_dir.exists()
     trainer = Trainer(train_config, mode, run_dir)
     latest = run_dir / "checkpoint.pt"
     if latest.exists():
@@ -30,6 +32,8 @@ def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | 
         try:
             trainer.load(init, weights_only=True)
         except ModelError as error:
+            if fresh:  # the run never started: leave no folder behind to be taken for one
+                shutil.rmtree(run_dir)
             raise ModelError(f"--init {init}: {error} (the config's preset is {train_config.preset!r})") from None
         click.echo(f"initialised from {init}")
     trainer.run(log=lambda line: click.echo(line))
