@@ -1,14 +1,18 @@
 """Training end to end on the tiny preset and synthetic tones: every mode, resume, curves, export, registry."""
 
+import dataclasses
 import tomllib
+from pathlib import Path
 
 import pytest
 import tomli_w
 import torch
 from click.testing import CliRunner
 
+from muse_fx.cli import main
 from muse_fx.cli.train import train
-from muse_fx.engine.model_config import ModelConfig
+from muse_fx.engine.model_config import FULL_BAND, TINY, ModelConfig
+from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.weights import load_model, sha256_of
 from muse_fx.training.train_config import MODEL_SIZES, load_config
 
@@ -187,7 +191,6 @@ def test_data_paths_are_relative_to_the_data_folder(tmp_path, monkeypatch):
 
 
 def test_train_cli_names_a_missing_config_and_missing_data(tmp_path):
-    from muse_fx.cli import main
 
     run = ["train", "mel2mel", "--run-dir", str(tmp_path / "r")]
     result = CliRunner().invoke(main, [*run, "--config", "nope"])
@@ -198,7 +201,6 @@ def test_train_cli_names_a_missing_config_and_missing_data(tmp_path):
 
 
 def test_an_init_that_does_not_fit_the_preset_is_named_and_leaves_no_run_folder(trained, tmp_path):
-    from muse_fx.cli import main
 
     export = ["export", str(trained / "checkpoint.pt"), "--name", "t", "--version", "1", "--no-registry"]
     assert CliRunner().invoke(train, [*export, "--out-dir", str(tmp_path)]).exit_code == 0
@@ -253,3 +255,50 @@ def test_the_moving_average_of_mel2mel_is_validated_kept_on_resume_and_exported(
     assert result.exit_code == 0, result.output + repr(result.exception)
     averaged = model_from_checkpoint(tmp_path / "avg.pt").mel2mel.state_dict()[key]
     assert torch.allclose(averaged, (expected + trainer.generator.state_dict()[key]) / 2)
+
+
+def _split_checkpoint(path: Path, seed: int) -> dict[str, torch.Tensor]:
+    """A checkpoint of a tiny two-half generator, as `train mel2mel` writes it → its mel2mel weights."""
+    model_config = dataclasses.replace(
+        FULL_BAND, mel2mel=dataclasses.replace(TINY.mel2mel, split_band=128, split_context=32)
+    )
+    torch.manual_seed(seed)
+    model = MuseModel(model_config)
+    state = {
+        "step": seed,
+        "mode": "mel2mel",
+        "model_config": model_config.to_dict(),
+        "train_config": load_config("tiny").to_dict(),
+        "model": model.state_dict(),
+    }
+    torch.save(state, path)
+    return model.mel2mel.state_dict()
+
+
+def test_export_takes_the_high_half_from_another_run_of_the_same_split_preset(tmp_path):
+    """Each half of a split generator can come from the recipe that measured best for its bands."""
+    low_run = _split_checkpoint(tmp_path / "low.pt", 1)
+    high_run = _split_checkpoint(tmp_path / "high.pt", 2)
+    args = [str(tmp_path / "low.pt"), "--name", "spliced", "--version", "1", "--out-dir", str(tmp_path)]
+    result = CliRunner().invoke(train, ["export", *args, "--high-band", str(tmp_path / "high.pt")])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    exported = load_model(tmp_path / "spliced-1.safetensors").mel2mel.state_dict()
+    for key, weights in exported.items():
+        assert torch.equal(weights, (low_run if key.startswith("low.") else high_run)[key]), key
+    assert not torch.equal(low_run["high.net.1.weight"], high_run["high.net.1.weight"])
+    assert "high half from muse-fx train mel2mel" in result.output
+
+
+def test_export_names_a_file_that_cannot_give_a_high_half(trained, tmp_path):
+    _split_checkpoint(tmp_path / "split.pt", 1)
+    (tmp_path / "model.safetensors").write_bytes(b"not a checkpoint")
+    cases = {
+        (tmp_path / "split.pt", tmp_path / "model.safetensors"): "is not a training checkpoint",
+        (tmp_path / "split.pt", trained / "checkpoint.pt"): "was trained with a different model config",
+        (trained / "checkpoint.pt", trained / "checkpoint.pt"): "has one generator for every band",
+    }
+    for (checkpoint, high), message in cases.items():
+        args = [str(checkpoint), "--name", "x", "--version", "1", "--out-dir", str(tmp_path / "out")]
+        result = CliRunner().invoke(main, ["train", "export", *args, "--high-band", str(high)])
+        assert result.exit_code != 0 and message in result.output, result.output
+        assert "Traceback" not in result.output and not (tmp_path / "out").exists()

@@ -113,6 +113,12 @@ def average(out: Path, checkpoints: tuple[Path, ...]) -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Take the musecoder from this checkpoint (a `train musecoder` run of the same config).",
 )
+@click.option(
+    "--high-band",
+    "high_band_from",
+    type=click.Path(exists=True, path_type=Path),
+    help="Take a split generator's high half (the bands above the split) from this checkpoint of the same preset.",
+)
 @click.option("--default/--no-default", "make_default", default=False, help="Make it the registry default.")
 @click.option("--registry/--no-registry", "write_registry", default=True, help="Append the entry to registry.toml.")
 def export(
@@ -125,6 +131,7 @@ def export(
     hardware: str,
     card: str,
     musecoder_from: Path | None,
+    high_band_from: Path | None,
     make_default: bool,
     write_registry: bool,
 ) -> None:
@@ -133,7 +140,9 @@ def export(
     from muse_fx.training.export import add_to_registry, entry_toml, export_checkpoint
 
     folder = out_dir or MODELS_DIR
-    entry = export_checkpoint(checkpoint, folder, name, version, fp16, recipe, hardware, card, musecoder_from)
+    entry = export_checkpoint(
+        checkpoint, folder, name, version, fp16, recipe, hardware, card, musecoder_from, high_band_from
+    )
     click.echo(entry_toml(entry))
     if write_registry:
         written = add_to_registry(folder / "registry.toml", entry, make_default)

@@ -11,7 +11,7 @@ import torch
 
 from muse_fx.atomic import atomic_path
 from muse_fx.engine.weights import save_model, sha256_of
-from muse_fx.training.checkpoint import load_checkpoint, model_from_checkpoint
+from muse_fx.training.checkpoint import model_from_checkpoint, training_checkpoint
 
 
 def _describe(state: dict) -> str:
@@ -23,8 +23,9 @@ def _describe(state: dict) -> str:
     return f"{run}, lr {optim['lr']}, λ_L1 {optim['lambda_l1']}, λ_fast {optim['lambda_fast']}"
 
 
-def _default_recipe(state: dict, musecoder_state: dict | None) -> str:
+def _default_recipe(state: dict, musecoder_state: dict | None, high_band_state: dict | None) -> str:
     runs = _describe(state) + (f"; musecoder from {_describe(musecoder_state)}" if musecoder_state else "")
+    runs += f"; high half from {_describe(high_band_state)}" if high_band_state else ""
     data = state["train_config"]["data"]["clean"] or "synthetic tones"
     return f"{runs}; clean data {data}, degradations drawn on the fly"
 
@@ -39,12 +40,17 @@ def export_checkpoint(
     hardware: str = "",
     card: str = "",
     musecoder_from: Path | None = None,
+    high_band_from: Path | None = None,
 ) -> dict:
     """Write `<name>-<version>.safetensors` into `folder` → the registry entry as a plain dict."""
-    state = load_checkpoint(checkpoint)
-    model = model_from_checkpoint(checkpoint, musecoder_from)
+    model = model_from_checkpoint(checkpoint, musecoder_from, high_band_from)
+    state = training_checkpoint(checkpoint)
     file = f"{name}-{version}.safetensors"
-    recipe = recipe or _default_recipe(state, load_checkpoint(musecoder_from) if musecoder_from else None)
+    recipe = recipe or _default_recipe(
+        state,
+        training_checkpoint(musecoder_from) if musecoder_from else None,
+        training_checkpoint(high_band_from) if high_band_from else None,
+    )
     date = datetime.date.today().isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     path = save_model(
