@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from muse_fx.atomic import atomic_path
+from muse_fx.engine.mel2mel import SplitGenerator
 from muse_fx.engine.model_config import ModelConfig
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.errors import ModelError
@@ -76,7 +77,7 @@ def model_from_checkpoint(
             {k[len(prefix) :]: v for k, v in other["model"].items() if k.startswith(prefix)}
         )
     if high_band_from:
-        if not model.config.mel2mel.split_band:
+        if not isinstance(model.mel2mel, SplitGenerator):
             raise ModelError(
                 f"{path} has one generator for every band, so there is no high half to replace; "
                 "--high-band applies to split presets such as full_band"
