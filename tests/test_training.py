@@ -302,3 +302,14 @@ def test_export_names_a_file_that_cannot_give_a_high_half(trained, tmp_path):
         result = CliRunner().invoke(main, ["train", "export", *args, "--high-band", str(high)])
         assert result.exit_code != 0 and message in result.output, result.output
         assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_init_from_what_cannot_start_the_preset_is_named_and_leaves_no_run(tmp_path):
+    _split_checkpoint(tmp_path / "split.pt", 1)
+    (tmp_path / "notes.pt").write_text("not a checkpoint")
+    cases = {"split.pt": "was trained with another model config", "notes.pt": "is not a training checkpoint"}
+    for name, message in cases.items():
+        args = ["--config", "tiny", "--run-dir", str(tmp_path / "run"), "--init", str(tmp_path / name), "--steps", "1"]
+        result = CliRunner().invoke(main, ["train", "mel2mel", *args])
+        assert result.exit_code != 0 and message in result.output and "--init" in result.output, result.output
+        assert "Traceback" not in result.output and not (tmp_path / "run").exists()

@@ -24,7 +24,8 @@ from muse_fx.engine.fast_path import apply_mel_gain
 from muse_fx.engine.mel2mel import Discriminator
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.weights import load_model
-from muse_fx.training.checkpoint import load_checkpoint, save_checkpoint
+from muse_fx.errors import ModelError
+from muse_fx.training.checkpoint import save_checkpoint, training_checkpoint
 from muse_fx.training.curves import CurveLog
 from muse_fx.training.data import Batches
 from muse_fx.training.objectives import diffusion_loss, lsgan, waveform_losses
@@ -105,7 +106,13 @@ class Trainer:
         if path.suffix == ".safetensors":
             self.model.mel2mel.start_from(load_model(path).mel2mel)
             return
-        state = load_checkpoint(path)
+        state = training_checkpoint(path)
+        if state["model_config"] != self.config.model.to_dict():
+            raise ModelError(
+                f"{path} was trained with another model config than preset {self.config.preset!r}, so it cannot be "
+                "continued with it; export it (`muse-fx train export`) and pass the .safetensors to --init, which "
+                "carries the generator over where the shapes allow"
+            )
         self.model.load_state_dict(state["model"])
         self.discriminator.load_state_dict(state["discriminator"])
         if self.ema is not None and "mel2mel_ema" in state:  # without one, the average starts at the next step
