@@ -191,7 +191,6 @@ def test_data_paths_are_relative_to_the_data_folder(tmp_path, monkeypatch):
 
 
 def test_train_cli_names_a_missing_config_and_missing_data(tmp_path):
-
     run = ["train", "mel2mel", "--run-dir", str(tmp_path / "r")]
     result = CliRunner().invoke(main, [*run, "--config", "nope"])
     assert result.exit_code == 1 and "no training config 'nope'" in result.output and "full_band" in result.output
@@ -201,7 +200,6 @@ def test_train_cli_names_a_missing_config_and_missing_data(tmp_path):
 
 
 def test_an_init_that_does_not_fit_the_preset_is_named_and_leaves_no_run_folder(trained, tmp_path):
-
     export = ["export", str(trained / "checkpoint.pt"), "--name", "t", "--version", "1", "--no-registry"]
     assert CliRunner().invoke(train, [*export, "--out-dir", str(tmp_path)]).exit_code == 0
     config = tmp_path / "paper.toml"

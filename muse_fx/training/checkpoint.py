@@ -7,7 +7,6 @@ from pathlib import Path
 import torch
 
 from muse_fx.atomic import atomic_path
-from muse_fx.engine.mel2mel import SplitGenerator
 from muse_fx.engine.model_config import ModelConfig
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.errors import ModelError
@@ -23,19 +22,24 @@ def load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=False)
 
 
+def _part(weights: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The weights of one submodule, named as the submodule names them."""
+    return {k.removeprefix(prefix): v for k, v in weights.items() if k.startswith(prefix)}
+
+
 def _generator_weights(state: dict) -> dict[str, torch.Tensor]:
     """The mel2mel weights export ships: the moving average when the run kept one (it is what was validated)."""
     if "mel2mel_ema" in state:  # an AveragedModel's: the module's weights and its update count
-        return {k.removeprefix("module."): v for k, v in state["mel2mel_ema"].items() if k != "n_averaged"}
-    return {k.removeprefix("mel2mel."): v for k, v in state["model"].items() if k.startswith("mel2mel.")}
+        return _part({k: v for k, v in state["mel2mel_ema"].items() if k != "n_averaged"}, "module.")
+    return _part(state["model"], "mel2mel.")
 
 
 def training_checkpoint(path: Path) -> dict:
     """A checkpoint `muse-fx train` wrote, or a ModelError that says what the file is not."""
     try:
         state = load_checkpoint(path)
-    except Exception as error:  # torch.load's failures range from pickle errors to zip errors
-        state = {"error": error}
+    except Exception:  # torch.load's failures range from pickle errors to zip errors
+        state = None
     if not isinstance(state, dict) or "model_config" not in state:
         raise ModelError(
             f"{path} is not a training checkpoint; pass a checkpoint-<step>.pt or checkpoint.pt from a "
@@ -54,40 +58,46 @@ def _other_run(path: Path, other: Path, state: dict, what: str) -> dict:
     return other_state
 
 
-def model_from_checkpoint(
+def read_runs(
     path: Path, musecoder_from: Path | None = None, high_band_from: Path | None = None
-) -> MuseModel:
-    """The shippable part of a checkpoint (log-mel + mel2mel + musecoder), in eval mode on the CPU.
-
-    `musecoder_from` takes the musecoder from another run of the same config: mel2mel and the musecoder train
-    on different inputs (degraded vs clean mels), so two runs side by side can be joined. `high_band_from` takes a
-    split generator's upper half the same way: the halves share no weights and see disjoint bands, so each can come
-    from the recipe that measured best for its bands.
-    """
+) -> tuple[dict, dict | None, dict | None]:
+    """A checkpoint and those that give it a part, each read once and checked to fit → their states."""
     state = training_checkpoint(path)
+    config = ModelConfig.from_dict(state["model_config"])
+    if musecoder_from and config.musecoder is None:
+        raise ModelError(f"{path} is of a preset without a musecoder (fast path only), so none can join it")
+    if high_band_from and not config.mel2mel.split_band:
+        raise ModelError(
+            f"{path} has one generator for every band, so there is no high half to replace; "
+            "--high-band applies to split presets such as full_band"
+        )
+    musecoder = _other_run(path, musecoder_from, state, "musecoder") if musecoder_from else None
+    high_band = _other_run(path, high_band_from, state, "high half") if high_band_from else None
+    return state, musecoder, high_band
+
+
+def model_from_runs(state: dict, musecoder: dict | None = None, high_band: dict | None = None) -> MuseModel:
+    """The shippable part of a run (log-mel + mel2mel + musecoder), in eval mode on the CPU.
+
+    `musecoder` gives the musecoder of another run of the same config: mel2mel and the musecoder train on different
+    inputs (degraded vs clean mels), so two runs side by side can be joined. `high_band` gives a split generator's
+    upper half the same way: the halves share no weights and see disjoint bands, so each can come from the recipe
+    that measured best for its bands.
+    """
     model = MuseModel(ModelConfig.from_dict(state["model_config"]))
     model.load_state_dict(state["model"])
     model.mel2mel.load_state_dict(_generator_weights(state))
-    if musecoder_from:
-        if model.musecoder is None:
-            raise ModelError(f"{path} is of a preset without a musecoder (fast path only), so none can join it")
-        other = _other_run(path, musecoder_from, state, "musecoder")
-        prefix = "musecoder."
-        model.musecoder.load_state_dict(
-            {k[len(prefix) :]: v for k, v in other["model"].items() if k.startswith(prefix)}
-        )
-    if high_band_from:
-        if not isinstance(model.mel2mel, SplitGenerator):
-            raise ModelError(
-                f"{path} has one generator for every band, so there is no high half to replace; "
-                "--high-band applies to split presets such as full_band"
-            )
-        other = _other_run(path, high_band_from, state, "high half")
-        prefix = "high."
-        model.mel2mel.high.load_state_dict(
-            {k[len(prefix) :]: v for k, v in _generator_weights(other).items() if k.startswith(prefix)}
-        )
+    if musecoder:
+        model.get_submodule("musecoder").load_state_dict(_part(musecoder["model"], "musecoder."))
+    if high_band:
+        model.mel2mel.get_submodule("high").load_state_dict(_part(_generator_weights(high_band), "high."))
     return model.eval()
+
+
+def model_from_checkpoint(
+    path: Path, musecoder_from: Path | None = None, high_band_from: Path | None = None
+) -> MuseModel:
+    return model_from_runs(*read_runs(path, musecoder_from, high_band_from))
 
 
 def average_checkpoints(paths: list[Path]) -> dict:

@@ -11,7 +11,7 @@ import torch
 
 from muse_fx.atomic import atomic_path
 from muse_fx.engine.weights import save_model, sha256_of
-from muse_fx.training.checkpoint import model_from_checkpoint, training_checkpoint
+from muse_fx.training.checkpoint import model_from_runs, read_runs
 
 
 def _describe(state: dict) -> str:
@@ -43,14 +43,10 @@ def export_checkpoint(
     high_band_from: Path | None = None,
 ) -> dict:
     """Write `<name>-<version>.safetensors` into `folder` → the registry entry as a plain dict."""
-    model = model_from_checkpoint(checkpoint, musecoder_from, high_band_from)
-    state = training_checkpoint(checkpoint)
+    runs = read_runs(checkpoint, musecoder_from, high_band_from)
+    model = model_from_runs(*runs)
     file = f"{name}-{version}.safetensors"
-    recipe = recipe or _default_recipe(
-        state,
-        training_checkpoint(musecoder_from) if musecoder_from else None,
-        training_checkpoint(high_band_from) if high_band_from else None,
-    )
+    recipe = recipe or _default_recipe(*runs)
     date = datetime.date.today().isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     path = save_model(
