@@ -24,3 +24,26 @@ def test_readme_test_command_is_what_ci_runs():
     command = re.search(r"<!-- test-command -->\n```\n(.*?)\n```\n<!-- /test-command -->", text, re.DOTALL)
     assert command and "pytest" in command.group(1)
     assert "test-command" in (README.parent / ".ci" / "run").read_text()
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    """Names as PEP 503 normalises them (tomli_w and tomli-w are one package)."""
+    names = (re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0] for requirement in requirements)
+    return {re.sub(r"[-_.]+", "-", name).lower() for name in names}
+
+
+def test_both_readme_commands_install_from_the_lock_and_the_lock_pins_every_dependency():
+    """A fresh machine must resolve what CI last passed with, not whatever was released overnight."""
+    import tomllib
+
+    text = README.read_text()
+    installs = re.findall(r"^pip install .*$", text, re.MULTILINE)
+    assert len(installs) >= 2 and all("-c constraints.txt" in line for line in installs), installs
+    project = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]
+    declared = _requirement_names(project["dependencies"])
+    for extra in ("test", "server", "train", "ray"):
+        declared |= _requirement_names(project["optional-dependencies"][extra])
+    lines = (README.parent / "constraints.txt").read_text().splitlines()
+    pinned = {line.split("==")[0] for line in lines if "==" in line}
+    assert declared - {"muse-fx"} <= pinned, sorted(declared - {"muse-fx"} - pinned)
+    assert all("==" in line for line in lines if line and not line.startswith("#"))

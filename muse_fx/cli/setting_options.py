@@ -17,13 +17,18 @@ def click_type(setting: Setting) -> click.ParamType:
     if setting.type is float:
         return click.FloatRange(_plain(setting.low), _plain(setting.high))
     if setting.type is int:
-        return click.IntRange(setting.low, setting.high)
+        return click.IntRange(_whole(setting.low), _whole(setting.high))
     return click.STRING
 
 
 def _plain(bound: float | None) -> float | None:
     """A whole bound as an int, so click says "0<=x<=1" rather than "0.0<=x<=1.0"."""
     return int(bound) if bound is not None and float(bound).is_integer() else bound
+
+
+def _whole(bound: float | None) -> int | None:
+    """An int setting's bound as click's IntRange takes it (the declarations hold every bound as a float)."""
+    return None if bound is None else int(bound)
 
 
 def option_help(setting: Setting) -> str:
