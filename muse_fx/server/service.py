@@ -104,7 +104,8 @@ class Service:
             return Response(status_code=CLIENT_GONE)
 
     async def _enhance(self, request: Request, deadline: float) -> Response:
-        form = await read_form(request, self.config.max_upload_bytes, deadline)
+        limits = self.config
+        form = await read_form(request, limits.max_upload_bytes, deadline, limits.min_upload_bytes_per_second)
         try:
             params = parse_params(form, list(self.models), self.musecoder, self.config.request_batch)
             upload = form.get("file")
