@@ -1,7 +1,11 @@
 """The bundled default model: it verifies, loads, and really cleans a noisy synthetic recording."""
 
+import io
+
 import numpy as np
 import pytest
+import soundfile as sf
+from conftest import torch_threads
 
 from muse_fx import MuseEnhance
 from muse_fx.engine.registry import default_model_name, get_entry, list_models
@@ -65,3 +69,26 @@ def test_strength_scales_the_cuts_from_none_to_the_models_own():
     to_input = {strength: log_spec_l1(audio, noisy) for strength, audio in out.items()}
     assert to_input[0.0] < 0.1 * to_input[1.0] and to_input[0.0] < to_input[0.5] < to_input[1.0]  # 0.08, 1.55, 3.05
     assert log_spec_l1(out[0.0], clean) > log_spec_l1(out[1.0], clean) + 1.0  # the noise stays in: 5.06 vs 2.34
+
+
+def as_written(audio: np.ndarray, subtype: str) -> np.ndarray:
+    """The integer samples a WAV of `subtype` holds for `audio`."""
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.T, RATE, format="WAV", subtype=subtype)
+    buffer.seek(0)
+    return sf.read(buffer, dtype="int32")[0].astype(np.int64) >> (32 - int(subtype[-2:]))
+
+
+def test_the_default_model_at_another_thread_count_differs_by_float_rounding_only():
+    """docs/scale-out.md: a Ray worker runs torch on its CPUs' threads (one by default), a local run on all cores,
+    and the model's sums split across threads round differently (measured: at most 2⁻²⁴, 1 vs 3 threads)."""
+    _, noisy = tone_in_noise(seconds=2.0)
+    stereo = np.stack([noisy, noisy[::-1]])
+    with torch_threads(1):
+        one = MuseEnhance(device="cpu")(stereo, RATE)
+    with torch_threads(3):
+        three = MuseEnhance(device="cpu")(stereo, RATE)
+        np.testing.assert_array_equal(three, MuseEnhance(device="cpu")(stereo, RATE))  # same count: bit for bit
+    assert np.abs(three - one).max() <= 2**-22
+    for subtype, lsb in (("PCM_16", 1), ("PCM_24", 2)):
+        assert np.abs(as_written(three, subtype) - as_written(one, subtype)).max() <= lsb, subtype

@@ -20,6 +20,7 @@ import psutil
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from conftest import torch_threads
 
 from muse_fx.cli import main
 from muse_fx.file_jobs import build_board
@@ -237,6 +238,18 @@ def test_a_file_that_kills_every_worker_fails_alone_after_the_retries(dying_boar
     out = tmp_path / "out"
     assert [p.name for p in out.iterdir()] == ["mono16k.wav"]
     assert_same_audio(out / "mono16k.wav", local_outputs / "mono16k.wav")
+
+
+def test_with_the_bundled_model_a_worker_writes_what_a_local_run_at_its_thread_count_writes(cluster, library, tmp_path):
+    """A worker runs torch on max(1, floor(--ray-cpus-per-worker)) threads; the sums of the bundled model round
+    differently at other counts (test_bundled_model.py), so the same audio means the same count."""
+    from muse_fx.files import enhance_file
+
+    make_board = functools.partial(build_board, None, model="default", device="cpu")
+    assert enhance_with(make_board, library, ["stereo44k.flac"], tmp_path / "ray") == []
+    with torch_threads(1):
+        enhance_file(make_board(), library / "stereo44k.flac", tmp_path / "local.flac")
+    assert_same_audio(tmp_path / "ray" / "stereo44k.flac", tmp_path / "local.flac")
 
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and SIGHUP")
