@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from muse_fx.errors import AudioInputError, NonFiniteOutputError
 
@@ -108,7 +109,7 @@ def check_samples(array: np.ndarray) -> np.ndarray:
     return array.astype(np.float32, copy=False)
 
 
-def check_finite(audio: np.ndarray, produced_by: Callable[[], str], advice: str) -> None:
+def check_finite(audio: npt.ArrayLike, produced_by: Callable[[], str], advice: str) -> None:
     """Stop NaN or Inf where it is made, so no writer ever gets it: `produced_by()` names the maker of `audio` (any
     array, or a CPU tensor), asked only on failure; `advice` says what to do."""
     finite = np.isfinite(np.asarray(audio))
