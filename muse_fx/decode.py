@@ -35,7 +35,7 @@ def _audio_stream(path: Path) -> Iterator[tuple[av.container.InputContainer, av.
 @dataclass
 class _Timeline:
     """Where a stream's decoded audio starts and its packets end, in its time base. An AAC encoder pads its last
-    frame to 1024 samples and FFmpeg decodes the padding too (42 samples too many in the probe); the MP4's
+    frame to 1024 samples and FFmpeg decodes the padding too (issue 25 found 42 samples too many); the MP4's
     timestamps, kept to the sample, give the recording's true length."""
 
     start: int | None = None
