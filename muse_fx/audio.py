@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from muse_fx.errors import AudioInputError
+from muse_fx.errors import AudioInputError, NonFiniteOutputError
 
 MAX_CHANNELS = 8
 SAMPLE_RATE_RANGE = (4000, 768000)
+# +200 dBFS. Float audio is full scale at ±1; even integer PCM stored unscaled as float stays below 2**31. Beyond this
+# a file is broken, not loud, and float32 arithmetic overflows not far above (the model's output is NaN from 1e18).
+MAX_PEAK = 1e10
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,10 @@ class AudioInfo:
     frames: int
     format: str
     subtype: str
+    # Cut short: an MP3 whose header gives `promised` frames, or an Ogg without its end-of-stream mark (no promise).
+    # `frames` counts the audio really there.
+    truncated: bool = False
+    promised: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,13 +94,30 @@ def check_samples(array: np.ndarray) -> np.ndarray:
             f"audio must be floating point (float32 or float64, full scale ±1.0), got dtype {array.dtype}; "
             "convert integer PCM with array / np.iinfo(array.dtype).max"
         )
-    if not np.all(np.isfinite(array)):
+    peak = float(np.max(np.abs(array), initial=0.0))  # NaN if any sample is NaN
+    if not math.isfinite(peak):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise AudioInputError(
             f"audio contains {bad} NaN or infinite sample(s); the recording or an earlier effect is broken — "
             "fix or trim it (e.g. np.nan_to_num) before enhancing"
         )
+    if peak > MAX_PEAK:
+        raise AudioInputError(
+            f"audio peaks at {peak:.3g} ({20 * math.log10(peak):+.0f} dBFS); float audio is full scale at ±1.0, and "
+            "a level this far above it is a broken export, not a recording — normalise it (divide by its peak) first"
+        )
     return array.astype(np.float32, copy=False)
+
+
+def check_finite(audio: npt.ArrayLike, produced_by: Callable[[], str], advice: str) -> None:
+    """Stop NaN or Inf where it is made, so no writer ever gets it: `produced_by()` names the maker of `audio` (any
+    array, or a CPU tensor), asked only on failure; `advice` says what to do."""
+    finite = np.isfinite(np.asarray(audio))
+    if not finite.all():
+        bad = finite.size - int(np.count_nonzero(finite))
+        raise NonFiniteOutputError(
+            f"{produced_by()} produced {bad} NaN or infinite sample(s) of {finite.size} from finite audio; {advice}"
+        )
 
 
 def prepare(audio: np.ndarray, sample_rate: float, hint: Layout | None = None) -> tuple[Layout, np.ndarray, int]:

@@ -7,16 +7,20 @@ pedalboard itself is left as it is: a native board refuses MuseEnhance with peda
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pedalboard
 
-from muse_fx.audio import Layout, prepare
+from muse_fx.audio import Layout, check_finite, prepare
 
 if TYPE_CHECKING:
     from muse_fx.loudness import Loudness
+
+REPR_FRAME = re.compile(r"^<\S+\s*|\s*at 0x[0-9a-fA-F]+>$")  # what a plugin's repr has around its settings
 
 
 def is_native(plugin) -> bool:
@@ -138,9 +142,37 @@ class Pedalboard:
     def _run(self, audio: np.ndarray, rate: int, buffer_size: int, reset: bool, progress) -> np.ndarray:
         """(channels, samples) through every segment in order."""
         for segment in self._segments():
+            given = audio
             if progress is not None and hasattr(segment, "enhance"):
                 audio = segment.enhance(audio, rate, progress=progress)
             else:
                 audio = np.asarray(segment.process(audio, rate, buffer_size=buffer_size, reset=reset), dtype=np.float32)
             audio = audio[np.newaxis, :] if audio.ndim == 1 else audio
+            check_finite(
+                audio,
+                partial(self._culprit, segment, given, rate),
+                f"check the settings: a frequency above half the sample rate ({rate / 2:g} Hz), or an extreme gain, "
+                "makes a plugin blow up",
+            )
         return audio
+
+    def _culprit(self, segment, given: np.ndarray, rate: int) -> str:
+        """Which plugin of `segment` made non-finite audio of `given`: on this failure path only, a native stretch's
+        plugins run again one at a time to find it; if none does alone, all of them are named."""
+        plugins = list(segment) if isinstance(segment, pedalboard.Pedalboard) else [segment]
+        found = _first_to_blow_up(plugins, given, rate) if len(plugins) > 1 else None
+        return " or ".join(self._named(plugin) for plugin in ([found] if found else plugins))
+
+    def _named(self, plugin) -> str:
+        """`plugin #N (Type settings…)`, numbered as in the board and in a preset file's [[plugin]] list."""
+        number = next(index for index, member in enumerate(self._plugins, 1) if member is plugin)
+        settings = REPR_FRAME.sub("", repr(plugin))
+        return f"plugin #{number} ({' '.join(filter(None, [type(plugin).__name__, settings]))})"
+
+
+def _first_to_blow_up(plugins: list, audio: np.ndarray, rate: int):
+    for plugin in plugins:
+        audio = plugin.process(audio, rate, reset=True)
+        if not np.all(np.isfinite(audio)):
+            return plugin
+    return None

@@ -9,6 +9,10 @@ class AudioInputError(MuseFxError, ValueError):
     """The audio handed to muse_fx cannot be processed as given."""
 
 
+class NonFiniteOutputError(MuseFxError, ArithmeticError):
+    """An effect or the model turned finite audio into NaN or infinite samples; nothing with them is written."""
+
+
 class DeviceUnavailableError(MuseFxError, RuntimeError):
     """A device was asked for by name but this machine does not have it."""
 

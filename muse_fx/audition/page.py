@@ -95,6 +95,8 @@ def write_audition(
 ) -> Excerpt:
     """Render the original and every variant of the excerpt and write the page to `out`/index.html."""
     excerpt = read_excerpt(source, start, duration)
+    for warning in excerpt.warnings:
+        report(f"! {warning}")
     with staged_folder(out, overwrite) as folder:
         scratch = folder / "render"
         scratch.mkdir()
