@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from muse_fx import __version__
 from muse_fx.cli import main
+from muse_fx.engine.registry import get_entry, list_models
 
 
 @pytest.fixture
@@ -229,6 +230,17 @@ def test_presets_and_models_commands(run):
     assert 'type = "Limiter"' in run("presets", "show", "mastering-lite").output
     assert run("presets", "show", "nope").exit_code == 1
     assert run("models", "list").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["", "default", *(entry.name for entry in list_models())])
+def test_models_info_describes_every_bundled_model(run, name):
+    """full-band has no musecoder: `models info` crashed on it with an AttributeError (issue 25)."""
+    result = run("models", "info", *([name] if name else []))
+    entry = get_entry(name or "default")
+    assert result.exit_code == 0, result.output
+    assert f"name         {entry.name}\n" in result.output and entry.recipe in result.output
+    musecoder = "none (renders with the fast path only)" if entry.config.musecoder is None else "channels ×"
+    assert musecoder in next(line for line in result.output.splitlines() if line.startswith("musecoder"))
 
 
 def test_unknown_preset_is_one_line(run, tmp_path):
