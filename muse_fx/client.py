@@ -18,12 +18,12 @@ import soundfile as sf
 
 from muse_fx.atomic import atomic_path
 from muse_fx.bearer_token import TOKEN_ENV, resolve_token
-from muse_fx.errors import AudioInputError, MuseFxError
+from muse_fx.errors import AudioInputError, MuseFxError, install_hint
 
 try:
     import httpx
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError("muse_fx.client needs httpx: pip install muse-fx[server]") from error
+    raise ImportError(f"muse_fx.client needs httpx; install the server extra {install_hint('server')}") from error
 
 T = TypeVar("T")
 # Failures where the request may not have reached the server, or the server went away: worth another try.

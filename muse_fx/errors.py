@@ -33,6 +33,13 @@ class MuseFxWarning(UserWarning):
     """Something the user should know that did not stop the work; the CLI prints these as one plain line."""
 
 
+def install_hint(extra: str = "") -> str:
+    """Where and how to install muse_fx (with `extra`): from a clone of it, as the README does. It is not on PyPI,
+    so installing it by name finds nothing."""
+    target = f'".[{extra}]"' if extra else "."
+    return f"in your clone of muse_fx: pip install -c constraints.txt -e {target}"
+
+
 def printable(text: str) -> str:
     """`text` with the stray bytes of a non-UTF-8 file name shown as �, for output that must be valid UTF-8."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

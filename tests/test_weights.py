@@ -92,7 +92,8 @@ def test_registry_config_mismatch(fake_registry):
 
 
 def test_missing_bundled_file(fake_registry):
-    with pytest.raises(ModelError, match="is missing; reinstall"):
+    restore = "is missing; restore it with `git checkout -- muse_fx/bundled_models` and reinstall in your clone"
+    with pytest.raises(ModelError, match=restore):
         load_entry(dataclasses.replace(fake_registry, file="gone.safetensors"))
 
 

@@ -15,9 +15,10 @@ from muse_fx.atomic import atomic_path
 from muse_fx.engine.model_config import ModelConfig
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.registry import ModelEntry, get_entry
-from muse_fx.errors import ModelError
+from muse_fx.errors import ModelError, install_hint
 
 FORMAT = "muse_fx/1"
+REINSTALL = f"restore it with `git checkout -- muse_fx/bundled_models` and reinstall {install_hint()}"
 
 
 def sha256_of(path: Path) -> str:
@@ -90,14 +91,12 @@ def _build(path: Path, tensors: dict[str, torch.Tensor], config: ModelConfig) ->
 def load_entry(entry: ModelEntry) -> MuseModel:
     """Load a bundled model, verifying checksum and config against the registry."""
     if not entry.path.is_file():
-        raise ModelError(
-            f"bundled model file {entry.path} is missing; reinstall muse_fx (pip install --force-reinstall muse-fx)"
-        )
+        raise ModelError(f"bundled model file {entry.path} is missing; {REINSTALL}")
     digest = sha256_of(entry.path)
     if digest != entry.sha256:
         raise ModelError(
             f"model file {entry.path} is corrupt: sha256 {digest[:12]}… does not match the registry's "
-            f"{entry.sha256[:12]}…; reinstall muse_fx (pip install --force-reinstall muse-fx)"
+            f"{entry.sha256[:12]}…; {REINSTALL}"
         )
     tensors, config = _read(entry.path)
     if config != entry.config:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from muse_fx.errors import MuseFxError
+from muse_fx.errors import MuseFxError, install_hint
 
 LOCAL, AUTO = "local", "auto"
 DEFAULT = ""  # `--ray` given without a value
@@ -50,7 +50,9 @@ def import_ray(loopback: bool = False) -> ModuleType:
     try:
         import ray
     except ImportError:
-        raise RayMissingError("this needs Ray, which is not installed: pip install 'muse-fx[ray]'") from None
+        raise RayMissingError(
+            f"this needs Ray, which is not installed; install the ray extra {install_hint('ray')}"
+        ) from None
     return ray
 
 
