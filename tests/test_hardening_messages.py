@@ -61,6 +61,7 @@ def test_unreachable_server_is_named_not_blamed_on_the_disk(clip, tmp_path, no_r
     result = enhance(clip, "-o", tmp_path / "out.wav", "--server", url)
     assert result.exit_code == 1
     assert f"cannot reach muse-fx server at {url}" in result.output
+    assert "add --fallback-local" in result.output and "fallback_local=True" not in result.output
     assert not any(words in result.output for words in DISK_BLAME), result.output
     assert not (tmp_path / "out.wav").exists()
 
