@@ -37,7 +37,8 @@ class MuseEnhance:
     any sample rate. Returns float32 of the same shape. Works as a pedalboard-style plugin: `process(...,
     reset=False)` streams block by block, a final call with `reset=True` returns the rest.
 
-    The work runs on this machine (muse_fx.local) or, with `server`, on a muse-fx server (muse_fx.remote).
+    The work runs on this machine (muse_fx.local) or, with `server`, on a muse-fx server (muse_fx.remote);
+    `token` is that server's bearer token (default: $MUSE_FX_TOKEN), never shown by repr().
     """
 
     is_effect = True
@@ -59,10 +60,12 @@ class MuseEnhance:
         server: str | None = None,
         fallback_local: bool = False,
         strength: float = STRENGTH.default,
+        token: str | None = None,
     ):
         self._device = resolve_device(device)
         self.server = server
         self.fallback_local = fallback_local
+        self._token = token
         # With a server, the local model is loaded only if the server is unreachable and fallback was asked for.
         self._local = LocalEnhancement(model, self._device, load=not server)
         self.musecoder = musecoder or default_musecoder(self._device, model)
@@ -155,7 +158,7 @@ class MuseEnhance:
         """Where this call runs: the server if one is set (this machine as its fallback if asked for), else here."""
         if self.server:
             fallback = self._local if self.fallback_local else None
-            return RemoteEnhancement(self.server, self.model, not self._musecoder_chosen, fallback)
+            return RemoteEnhancement(self.server, self.model, not self._musecoder_chosen, fallback, self._token)
         return self._local
 
     def _settings(self) -> Settings:

@@ -19,3 +19,8 @@ def torch_threads(count: int):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def fast_only_model_path(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("models") / "fast-only.safetensors", musecoder=False)

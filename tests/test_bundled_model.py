@@ -22,6 +22,14 @@ def test_a_default_model_is_bundled_and_verifies():
     assert sha256_of(entry.path) == entry.sha256
 
 
+@pytest.mark.parametrize("entry", list_models(), ids=lambda entry: entry.name)
+def test_only_the_default_models_card_says_it_is_the_default(entry):
+    """cpu-small.md still opened "The bundled default model" after full-band became the default (issue 25)."""
+    opening = entry.path.with_name(entry.card).read_text().split("\n\n")[1]
+    claims = opening.startswith(("The default model", "The bundled default model"))
+    assert claims == (entry.name == default_model_name()), opening
+
+
 def tone_in_noise(seconds=3.0, nsr_db=-10.0, seed=0):
     """A plucked harmonic melody (the clean reference) and the same with white noise at `nsr_db`."""
     rng = np.random.default_rng(seed)

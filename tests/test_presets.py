@@ -1,5 +1,7 @@
 """Presets: bundled ones load, user ones override, save/load round-trips, errors name file, entry and choices."""
 
+import tomllib
+
 import numpy as np
 import pyloudnorm
 import pytest
@@ -7,9 +9,11 @@ import soundfile as sf
 from pedalboard import Compressor, HighpassFilter, Limiter
 
 from muse_fx import MuseEnhance, Pedalboard, load_preset, save_preset
+from muse_fx.board import is_native
 from muse_fx.errors import PresetError
 from muse_fx.files import enhance_file
 from muse_fx.loudness import MATCH_INPUT, Loudness, LoudnessMeter
+from muse_fx.presets.chains import native_parameters
 from muse_fx.presets.files import available, user_dir
 
 BUNDLED = ["phone-recording", "live-room", "rehearsal-demo", "vocal-cleanup", "gentle", "mastering-lite"]
@@ -43,6 +47,19 @@ def test_round_trip(tmp_path, tiny_model_path):
     assert [type(p) for p in again] == [type(p) for p in board]
     assert again[0].mix == board[0].mix and again[3].ratio == board[3].ratio
     assert again.loudness == board.loudness == Loudness(MATCH_INPUT, ceiling_db=-1.0)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_a_saved_preset_reads_as_written_and_sets_the_same_parameters(name, tmp_path, tiny_model_path):
+    """pedalboard reads a q of 1.2 back as 1.2000000476837158, which the audition page showed (issue 25)."""
+    board = load_preset(name, model=str(tiny_model_path))
+    saved = save_preset(board, tmp_path / "saved.toml")
+    written = tomllib.loads(available()[name].read_text())["plugin"]
+    for given, wrote in zip(written, tomllib.loads(saved.read_text())["plugin"]):
+        assert {key: wrote[key] for key in given if key != "model"} == {k: v for k, v in given.items() if k != "model"}
+    for plugin, again in zip(board, load_preset(saved)):
+        names = native_parameters(type(plugin)) if is_native(plugin) else ["mix", "strength"]
+        assert [getattr(again, k) for k in names] == [getattr(plugin, k) for k in names]
 
 
 def test_strength_is_a_preset_key_that_round_trips(tmp_path, tiny_model_path):

@@ -1,5 +1,5 @@
 """muse-fx on Ray: batch enhancement and Ray Serve on one private single-node cluster for the whole module
-(`ray.init` takes ~25 s cold), kept on loopback and to 2 CPUs. Ray's tests skip without `pip install muse-fx[ray]`;
+(`ray.init` takes ~25 s cold), kept on loopback and to 2 CPUs. Ray's tests skip without the `ray` extra;
 the first tests check that the core package works, and says how to get Ray, without it."""
 
 import functools
@@ -63,7 +63,7 @@ def test_without_ray_the_commands_say_how_to_install_it(command, tmp_path):
         "print(result.exit_code, result.output)\n"
     )
     assert result.stdout.startswith("1 "), result.stdout + result.stderr
-    assert "pip install 'muse-fx[ray]'" in result.stdout
+    assert 'install the ray extra in your clone of muse_fx: pip install -c constraints.txt -e ".[ray]"' in result.stdout
 
 
 def test_ray_address_that_looks_like_an_input_is_refused_with_a_hint(tmp_path):
@@ -89,7 +89,7 @@ def cluster():
     try:
         import_ray(loopback=True)
     except RayMissingError:
-        pytest.skip("the Ray tests need `pip install muse-fx[ray]`")
+        pytest.skip("the Ray tests need the `ray` extra")
     with connected(LOCAL, num_cpus=2) as ray:
         yield ray
 
@@ -343,8 +343,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(cluster, tiny_model_path):
-    """`muse-fx serve --ray` with 2 replicas and a token, on loopback; the command returns once they serve."""
+def served(cluster, tiny_model_path, fast_only_model_path):
+    """`muse-fx serve --ray` with 2 replicas and a token, on loopback; the command returns once they serve.
+    The tiny model is the default; a second one has no musecoder, as the bundled default (full-band)."""
     import muse_fx.scale.serve
 
     port = free_port()
@@ -360,6 +361,8 @@ def served(cluster, tiny_model_path):
         str(port),
         "--model",
         str(tiny_model_path),
+        "--model",
+        str(fast_only_model_path),
         "--device",
         "cpu",
         "--max-upload-mb",
@@ -372,7 +375,7 @@ def served(cluster, tiny_model_path):
         result = CliRunner().invoke(main, args, env={"MUSE_FX_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output
     url = f"http://127.0.0.1:{port}"
-    assert f"tiny.safetensors on Ray Serve (2 replica(s)) at {url} (token required)" in result.output
+    assert f"fast-only.safetensors on Ray Serve (2 replica(s)) at {url} (token required)" in result.output
     yield url
     from ray import serve
 
@@ -429,7 +432,7 @@ def test_serve_wants_the_token(served):
     with pytest.raises(ServerAuthError, match="MUSE_FX_TOKEN"), ServerClient(served, token="wrong") as client:
         client.models()
     with ServerClient(served, token=TOKEN) as client:
-        assert client.health()["ready"] and [m["name"] for m in client.models()] == ["tiny"]
+        assert client.health()["ready"] and [m["name"] for m in client.models()] == ["tiny", "fast-only"]
 
 
 def test_serve_keeps_the_servers_limits_and_error_codes(served, library):
@@ -444,8 +447,11 @@ def test_serve_keeps_the_servers_limits_and_error_codes(served, library):
     encoded = io_wav(too_long, 16000)
     assert post(files={"file": ("long.wav", encoded)}).status_code == 413
     assert post(files={"file": ("big.wav", b"\0" * (2 << 20))}).status_code == 413  # over --max-upload-mb 1
-    unknown = post(files={"file": ("a.wav", io_wav(too_long[:1600], 16000))}, data={"model": "other"})
+    short = io_wav(too_long[:1600], 16000)
+    unknown = post(files={"file": ("a.wav", short)}, data={"model": "other"})
     assert unknown.status_code == 422 and "not loaded on this server" in unknown.json()["detail"]
+    no_musecoder = post(files={"file": ("a.wav", short)}, data={"model": "fast-only", "musecoder": "diffusion"})
+    assert no_musecoder.status_code == 422 and "send musecoder=fast" in no_musecoder.json()["detail"]  # was a 500
 
 
 def io_wav(audio: np.ndarray, rate: int) -> bytes:

@@ -12,7 +12,7 @@ from muse_fx.errors import ModelError
 
 @click.group()
 def train() -> None:
-    """Train models (needs `pip install muse-fx[train]`) and export them as bundled weights."""
+    """Train models (needs the `train` extra) and export them as bundled weights."""
 
 
 def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | None, overrides: dict) -> None:

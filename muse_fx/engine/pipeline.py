@@ -46,9 +46,10 @@ class Enhancer:
 
     def __init__(self, model: MuseModel, settings: Settings):
         if settings.musecoder == "diffusion" and model.musecoder is None:
+            refused = "this model has no musecoder (it renders with the fast path only); use"
             raise ModelError(
-                "this model has no musecoder (it renders with the fast path only); use musecoder='fast', "
-                "or a model with one, such as model='cpu-small'"
+                f"{refused} musecoder='fast', or a model with one, such as model='cpu-small'",
+                command_line=f"{refused} --musecoder fast, or a model with one, such as --model cpu-small",
             )
         self.model = model
         self.settings = settings

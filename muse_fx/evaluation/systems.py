@@ -27,7 +27,7 @@ def unprocessed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 def noisereduce_available() -> str | None:
     """None when the noisereduce baseline can run, else why not."""
     if importlib.util.find_spec("noisereduce") is None:
-        return "noisereduce is not installed; `pip install noisereduce` (or muse-fx[train])"
+        return "noisereduce is not installed; `pip install noisereduce` (or the `train` extra)"
     return None
 
 

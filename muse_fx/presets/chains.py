@@ -6,6 +6,7 @@ folder (`muse-fx presets list` prints it), add to them and override them by name
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -111,12 +112,38 @@ def load_preset(name_or_path: str | os.PathLike, **overrides) -> Pedalboard:
     return Pedalboard((_build(path, i, entry, overrides) for i, entry in enumerate(entries)), loudness=loudness)
 
 
+def _shortest(probe, name: str, value):
+    """The shortest decimal that sets parameter `name` of `probe` (a plugin of the same type) to `value`."""
+    if probe is None or not isinstance(value, float) or not math.isfinite(value):
+        return value
+    for digits in range(1, 18):
+        candidate = float(f"{value:.{digits}g}")
+        try:
+            setattr(probe, name, candidate)
+        except ValueError:  # rounded out of the parameter's range
+            continue
+        if getattr(probe, name) == value:
+            return candidate
+    return value
+
+
+def _native_parameters(plugin) -> dict:
+    """Its parameters as a preset writes them. pedalboard keeps floats as float32, some through a conversion (a q
+    of 1.2 reads back as 1.2000000476837158, a 2 dB gain as 2.000000238418579): each is written as the shortest
+    decimal that gives the same value, so a saved preset reads as it was written and still renders the same."""
+    try:
+        probe = type(plugin)()
+    except TypeError:  # Convolution has no default impulse response: its floats are written as they are
+        probe = None
+    names = native_parameters(type(plugin))
+    return {name: _shortest(probe, name, getattr(plugin, name)) for name in names if hasattr(plugin, name)}
+
+
 def describe(plugin) -> dict:
     if isinstance(plugin, MuseEnhance):
         return {"type": "MuseEnhance", **{k: getattr(plugin, k) for k in SAVED_MUSE_PARAMETERS}}
     if is_native(plugin):
-        names = native_parameters(type(plugin))
-        return {"type": type(plugin).__name__, **{k: getattr(plugin, k) for k in names if hasattr(plugin, k)}}
+        return {"type": type(plugin).__name__, **_native_parameters(plugin)}
     raise PresetError(f"cannot save {plugin!r} in a preset: only MuseEnhance and pedalboard plugins can be saved")
 
 

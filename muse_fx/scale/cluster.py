@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from muse_fx.errors import MuseFxError
+from muse_fx.errors import MuseFxError, install_hint
 from muse_fx.interrupts import signal_handlers_kept, stop_signals_interrupt
 
 LOCAL, AUTO = "local", "auto"
@@ -51,7 +51,9 @@ def import_ray(loopback: bool = False) -> ModuleType:
     try:
         import ray
     except ImportError:
-        raise RayMissingError("this needs Ray, which is not installed: pip install 'muse-fx[ray]'") from None
+        raise RayMissingError(
+            f"this needs Ray, which is not installed; install the ray extra {install_hint('ray')}"
+        ) from None
     return ray
 
 
