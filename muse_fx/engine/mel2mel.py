@@ -33,7 +33,8 @@ class ToOneChannel(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         per_channel = F.conv2d(x, self.weight.transpose(0, 1), None, self.stride, self.padding, groups=x.shape[1])
-        return per_channel.sum(dim=1, keepdim=True) + self.bias.view(1, 1, 1, 1)
+        assert self.bias is not None  # made with one
+        return per_channel.sum(dim=1, keepdim=True) + self.bias
 
 
 class ResidualBlock(nn.Module):
