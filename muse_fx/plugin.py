@@ -211,8 +211,11 @@ class MuseEnhance:
 
     @property
     def latency(self) -> int:
-        """At most this many samples (at the last stream's rate, 44.1 kHz before any) are held back while streaming."""
+        """At most this many samples (at the last stream's rate, 44.1 kHz before any) are held back while streaming:
+        one chunk, 2.944 s. Output sample t is returned by the push that brings the input to sample t + latency."""
         return chunk_layout(self._latency_rate).length
+
+    reported_latency_samples = latency  # pedalboard's name for it (VST3Plugin), for hosts that compensate
 
     def __repr__(self) -> str:
         return (

@@ -101,6 +101,22 @@ def test_streaming_equals_offline(tiny_model_path, musecoder):
     assert held <= plugin.latency
 
 
+@pytest.mark.parametrize("block", [64, 256, 1024, 4096])
+def test_any_host_block_size_streams_the_offline_output_within_the_reported_latency(enhance, block):
+    """DAW block sizes: the stream equals the offline output, and output sample t has come out once t + latency
+    input samples have gone in, which is the delay a host compensates (`reported_latency_samples`, pedalboard's)."""
+    audio = stereo(3.3, rate=16000)  # two chunks at 16 kHz, the second one short
+    offline = enhance(audio, 16000)
+    outputs = []
+    for start in range(0, audio.shape[1], block):
+        outputs.append(enhance.process(audio[:, start : start + block], 16000, reset=False))
+        received = min(start + block, audio.shape[1])
+        assert sum(out.shape[1] for out in outputs) >= received - enhance.reported_latency_samples
+    assert enhance.reported_latency_samples == enhance.latency == round(2.944 * 16000)
+    outputs.append(enhance.process(np.zeros((2, 0), np.float32), 16000, reset=True))
+    np.testing.assert_allclose(np.concatenate(outputs, axis=1), offline, atol=1e-5)
+
+
 def test_streaming_in_a_board_equals_offline(tiny_model_path):
     audio = stereo(5.0)
     offline = Pedalboard([MuseEnhance(model=tiny_model_path, device="cpu"), Gain(-3)])(audio, 44100)
