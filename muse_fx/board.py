@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pedalboard
 
-from muse_fx.audio import Layout, prepare
+from muse_fx.audio import StreamLayout, prepare
 
 if TYPE_CHECKING:
     from muse_fx.loudness import Loudness
@@ -54,7 +54,7 @@ class Pedalboard:
         for plugin in plugins or []:
             self.append(plugin)
         self.loudness = loudness  # a preset's make-up; it needs the whole recording, so enhance_file applies it
-        self._layout: Layout | None = None
+        self._layout = StreamLayout()  # of the open stream (reset=False)
         self._segments_cache: tuple | None = None
 
     # -- list-like API ----------------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ class Pedalboard:
         for plugin in self._plugins:
             plugin.reset()
         self._segments_cache = None
-        self._layout = None
+        self._layout = StreamLayout()
 
     # -- processing -------------------------------------------------------------------------------------------
     def _segments(self) -> list:
@@ -122,10 +122,18 @@ class Pedalboard:
         self, input_array: np.ndarray, sample_rate: float, buffer_size: int = 8192, reset: bool = True
     ) -> np.ndarray:
         """Run every plugin in order on float audio shaped like pedalboard accepts; returns float32, same layout."""
-        layout, audio, rate = prepare(input_array, sample_rate, hint=self._layout)
-        audio = self._run(audio, rate, buffer_size, reset, progress=None)
-        self._layout = None if reset else layout
-        return layout.restore(audio)
+        layout, audio, rate = self._layout.read(input_array, sample_rate, final=reset)
+        if audio is None:  # too small to tell its layout: held until a block that tells
+            return layout.no_samples(np.asarray(input_array))
+        return layout.restore(self.stream_block(audio, rate, reset, buffer_size))
+
+    def stream_block(self, audio: np.ndarray, rate: int, final: bool, buffer_size: int = 8192) -> np.ndarray:
+        """`process` for a block whose layout is known, (channels, samples) float32 at `rate` Hz: how a board
+        hands its blocks on to the muse_fx plugins and boards in it, which need not guess the layout again."""
+        audio = self._run(audio, rate, buffer_size, final, progress=None)
+        if final:
+            self._layout = StreamLayout()
+        return audio
 
     __call__ = process
 
@@ -140,6 +148,8 @@ class Pedalboard:
         for segment in self._segments():
             if progress is not None and hasattr(segment, "enhance"):
                 audio = segment.enhance(audio, rate, progress=progress)
+            elif hasattr(segment, "stream_block"):
+                audio = segment.stream_block(audio, rate, reset, buffer_size)
             else:
                 audio = np.asarray(segment.process(audio, rate, buffer_size=buffer_size, reset=reset), dtype=np.float32)
             audio = audio[np.newaxis, :] if audio.ndim == 1 else audio
