@@ -92,6 +92,7 @@ def test_user_presets_add_and_override(tiny_model_path):
             r"Chorus: feedback must be a feedback amount from -1 to \+1, got 5",
         ),
         ('[[plugin]]\ntype = "Limiter"\nrelease_ms = nan\n', r"Limiter: release_ms is nan"),
+        ('[[plugin]]\ntype = "Resample"\ntarget_sample_rate = 1e6\n', r"target_sample_rate must be a rate above 0 Hz"),
         ('[[plugin]]\ntype = "Gain"\ngain_db = "loud"\n', r"Gain: gain_db must be a number, got 'loud'"),
         ('plugin = ["Gain"]\n', r"plugin #1: is 'Gain', not a table: write each plugin as \[\[plugin\]\]"),
         ('[plugin]\ntype = "Gain"\n', r": write \[\[plugin\]\], with double brackets, above each plugin's keys"),

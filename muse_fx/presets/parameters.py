@@ -13,10 +13,12 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from muse_fx.audio import SAMPLE_RATE_RANGE
 from muse_fx.board import is_frequency
 
 LEVEL_RANGE_DB = (-120.0, 60.0)  # wide enough for any gain, threshold or ceiling; past it float audio overflows
 FEEDBACK_RANGE = (-1.0, 1.0)  # beyond ±1 a feedback loop grows without bound
+MAX_RATE = SAMPLE_RATE_RANGE[1]  # pedalboard's Resample fails part-way above about 1 MHz
 
 
 def closest(word: object, choices: Iterable[str]) -> str | None:
@@ -49,6 +51,8 @@ def value_problem(name: str, value: object, annotation: str, folder: Path) -> st
         return f"{name} is {value}; give a finite number"
     if is_frequency(name) and value <= 0:
         return f"{name} must be a frequency above 0 Hz, got {value:g}"
+    if name.endswith("sample_rate") and not 0 < value <= MAX_RATE:
+        return f"{name} must be a rate above 0 Hz, at most {MAX_RATE} Hz, got {value:g}"
     for applies, (low, high), what in (
         (name.endswith("_db"), LEVEL_RANGE_DB, "a level in dB"),
         ("feedback" in name, FEEDBACK_RANGE, "a feedback amount"),
