@@ -7,7 +7,7 @@ import os
 import numpy as np
 import torch
 
-from muse_fx.audio import Layout, prepare
+from muse_fx.audio import StreamLayout, prepare
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
@@ -44,7 +44,7 @@ class MuseEnhance:
     is_effect = True
     is_instrument = False
     _stream: StreamingOverlapAdd | None  # the open stream (reset=False), with its input's layout and rate
-    _stream_layout: Layout | None
+    _stream_layout: StreamLayout
     _stream_rate: int | None
 
     def __init__(
@@ -169,10 +169,13 @@ class MuseEnhance:
     def enhance(self, audio: np.ndarray, sample_rate: float, progress: Progress | None = None) -> np.ndarray:
         """Enhance a whole recording at once. `progress(done, total)` counts seconds of audio."""
         layout, samples, rate = prepare(audio, sample_rate)
+        return layout.restore(self._enhance_samples(samples, rate, progress))
+
+    def _enhance_samples(self, samples: np.ndarray, rate: int, progress: Progress | None) -> np.ndarray:
+        """(channels, samples) float32 → enhanced, the same shape."""
         if samples.size == 0:  # nothing to enhance; a server refuses empty audio like the CLI does
-            return layout.restore(samples)
-        enhanced = self._enhancement().enhance(torch.from_numpy(samples), rate, self._settings(), progress)
-        return layout.restore(enhanced.numpy())
+            return samples
+        return self._enhancement().enhance(torch.from_numpy(samples), rate, self._settings(), progress).numpy()
 
     # -- pedalboard's Plugin protocol -------------------------------------------------------------------------
     def process(
@@ -181,13 +184,21 @@ class MuseEnhance:
         """Like pedalboard's `Plugin.process`. With reset=False, output lags input by up to `latency` samples;
         a later call with reset=True (an empty block is fine) returns everything still held."""
         array = np.asarray(input_array)
-        if reset and self._stream is None:
-            return self.enhance(array, sample_rate)
-        layout, samples, rate = prepare(array, sample_rate, hint=self._stream_layout)
+        layout, samples, rate = self._stream_layout.read(array, sample_rate, final=reset)
+        if samples is None:  # too small to tell its layout: held until a block that tells
+            return layout.no_samples(array)
+        return layout.restore(self.stream_block(samples, rate, final=reset))
+
+    def stream_block(self, samples: np.ndarray, rate: int, final: bool, buffer_size: int = 8192) -> np.ndarray:
+        """`process` for a block whose layout is known, (channels, samples) float32 at `rate` Hz, as a muse_fx
+        board hands on its blocks. A `final` block with no stream open is a whole recording."""
+        if final and self._stream is None:
+            self.reset()  # the layout read from it is not kept
+            return self._enhance_samples(samples, rate, None)
         tensor = torch.from_numpy(samples)
         if self._stream is None:
             self._stream = self._enhancement().stream(tensor.shape[0], rate, self._settings())
-            self._stream_layout, self._stream_rate = layout, rate
+            self._stream_rate = rate
             self._latency_rate = rate
         elif (rate, tensor.shape[0]) != (self._stream_rate, self._stream.pending.shape[0]):
             raise AudioInputError(
@@ -196,18 +207,17 @@ class MuseEnhance:
             )
         with torch.inference_mode():
             out = self._stream.push(tensor)
-            if reset:
+            if final:
                 out = torch.cat([out, self._stream.flush()], dim=1)
-        result_layout = self._stream_layout or layout  # the stream's first block decides, as it opened it
-        if reset:
+        if final:
             self.reset()
-        return result_layout.restore(out.numpy())
+        return out.numpy()
 
     __call__ = process
 
     def reset(self) -> None:
         """Forget any audio held from a stream."""
-        self._stream, self._stream_layout, self._stream_rate = None, None, None
+        self._stream, self._stream_layout, self._stream_rate = None, StreamLayout(), None
 
     @property
     def latency(self) -> int:

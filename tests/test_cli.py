@@ -197,7 +197,7 @@ def test_interrupt_leaves_no_partial_output(run, tmp_path, monkeypatch, stage):
     if stage == "processing":
         from muse_fx.plugin import MuseEnhance
 
-        monkeypatch.setattr(MuseEnhance, "process", interrupt_second_time(MuseEnhance.process))
+        monkeypatch.setattr(MuseEnhance, "stream_block", interrupt_second_time(MuseEnhance.stream_block))
     else:
         import muse_fx.files
 
