@@ -29,7 +29,7 @@ from muse_fx.audio_io import (
     span,
 )
 from muse_fx.board import can_stream
-from muse_fx.errors import AudioInputError, MuseFxError, NonFiniteOutputError, printable
+from muse_fx.errors import AudioInputError, MuseFxError, NonFiniteOutputError, PresetError, printable
 from muse_fx.loudness import LoudnessMeter, MakeUp
 
 CLIP_LEVEL = 0.999
@@ -165,7 +165,7 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
             try:
                 output = np.asarray(process(block, last), dtype=np.float32)
                 check_finite(output, lambda: f"{board!r}", "check what it does to audio")
-            except (AudioInputError, NonFiniteOutputError) as error:
+            except (AudioInputError, NonFiniteOutputError, PresetError) as error:
                 raise type(error)(f"{source}: {error}") from None  # deeper checks know the array, not the file
             levels_out.update(output)
             out.write(output.T)

@@ -10,12 +10,11 @@ from click.testing import CliRunner
 from pedalboard import Compressor, HighpassFilter, Limiter
 
 from muse_fx import MuseEnhance, Pedalboard, load_preset, save_preset
-from muse_fx.board import is_native
+from muse_fx.board import is_native, native_signature
 from muse_fx.cli import main
 from muse_fx.errors import PresetError
 from muse_fx.files import enhance_file
 from muse_fx.loudness import MATCH_INPUT, Loudness, LoudnessMeter
-from muse_fx.presets.chains import native_parameters
 from muse_fx.presets.files import available, user_dir
 
 BUNDLED = ["phone-recording", "live-room", "rehearsal-demo", "vocal-cleanup", "gentle", "mastering-lite"]
@@ -60,7 +59,7 @@ def test_a_saved_preset_reads_as_written_and_sets_the_same_parameters(name, tmp_
     for given, wrote in zip(written, tomllib.loads(saved.read_text())["plugin"]):
         assert {key: wrote[key] for key in given if key != "model"} == {k: v for k, v in given.items() if k != "model"}
     for plugin, again in zip(board, load_preset(saved)):
-        names = native_parameters(type(plugin)) if is_native(plugin) else ["mix", "strength"]
+        names = native_signature(type(plugin)) if is_native(plugin) else ["mix", "strength"]
         assert [getattr(again, k) for k in names] == [getattr(plugin, k) for k in names]
 
 
