@@ -29,7 +29,7 @@ from muse_fx.errors import ModelError, TrainingConfigError
 from muse_fx.training.checkpoint import save_checkpoint, training_checkpoint
 from muse_fx.training.curves import CurveLog
 from muse_fx.training.data import Batches
-from muse_fx.training.objectives import diffusion_loss, lsgan, waveform_losses
+from muse_fx.training.objectives import UnderWeighting, balance_loss, diffusion_loss, lsgan, waveform_losses
 from muse_fx.training.train_config import TrainConfig
 
 MODES = ("mel2mel", "musecoder", "both", "joint")
@@ -129,7 +129,8 @@ class Trainer:
         """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights.
 
         A .safetensors model starts mel2mel from its generator: the ResNet is fully convolutional, so a 16 kHz
-        model's generator is a fair start for a full-band one (both halves of a split one).
+        model's generator is a fair start for a full-band one (both halves of a split one); a split model's lower
+        half starts a single full-band generator (`full_band_single`).
         """
         if path.suffix == ".safetensors":
             self.model.mel2mel.start_from(load_model(path).mel2mel)
@@ -188,12 +189,16 @@ class Trainer:
                 "g_under": o.lambda_under,
                 "g_darkening": o.lambda_darkening,
                 "g_brightening": o.lambda_brightening,
+                "g_balance": o.lambda_balance,
             }
             if any(weights.values()):
                 fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1).float(), self.model.log_mel)
-                losses["g_fast"] = F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1))
+                fast_mel = self.model.log_mel(fast)
+                losses["g_fast"] = F.l1_loss(fast_mel, c_mel.squeeze(1))
+                losses["g_balance"] = balance_loss(fast_mel, c_mel.squeeze(1))
                 sample_rate = self.config.model.mel.sample_rate
-                losses |= {f"g_{name}": v for name, v in waveform_losses(fast, clean, sample_rate).items()}
+                under = UnderWeighting(o.under_quiet_weight, o.under_low_weight, o.under_low_hz)
+                losses |= {f"g_{name}": v for name, v in waveform_losses(fast, clean, sample_rate, under).items()}
             total = gan + o.lambda_l1 * l1 + sum(weight * losses[name] for name, weight in weights.items() if weight)
         self._update("mel2mel", total)
         return {"d_loss": d_loss.item(), **{k: v.item() for k, v in losses.items()}}
@@ -270,10 +275,12 @@ class Trainer:
             fake = self.generator(d_mel)
             fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1), self.model.log_mel)
             frames = clean.shape[-1] // self.config.model.mel.hop_length
+            fast_mel = self.model.log_mel(fast)
             values = {
                 "mel_l1_input": F.l1_loss(d_mel, c_mel),
                 "mel_l1_mel2mel": F.l1_loss(fake, c_mel),
-                "mel_l1_fast": F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1)),
+                "mel_l1_fast": F.l1_loss(fast_mel, c_mel.squeeze(1)),
+                "balance_fast": balance_loss(fast_mel, c_mel.squeeze(1)),
             }
             sample_rate = self.config.model.mel.sample_rate
             values |= {f"{name}_fast": v for name, v in waveform_losses(fast, clean, sample_rate).items()}
