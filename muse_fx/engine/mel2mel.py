@@ -115,8 +115,12 @@ class Generator(nn.Module):
         return (padded + self.net(padded))[..., :frames]
 
     def start_from(self, other: nn.Module) -> None:
-        """Take another generator's weights, e.g. a 16 kHz model's to start a full-band one."""
-        embed_weights(self, other)
+        """Take another generator's weights, e.g. a 16 kHz model's to start a full-band one.
+
+        From a split generator, its lower half's: that half holds the 16 kHz model's training and the bands where
+        music has most of its energy, and its convolutions slide along frequency, so they apply above the split too.
+        """
+        embed_weights(self, other.low if isinstance(other, SplitGenerator) else other)
 
 
 class SplitGenerator(nn.Module):
