@@ -60,10 +60,19 @@ def test_a_resume_logs_each_step_once(tmp_path):
     assert {int(step) for step, split, _ in rows if split == "train"} == set(range(1, 7))
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raising KeyboardInterrupt, as in a terminal: a session started in the background (nohup, CI runners)
+    inherits SIGINT ignored, and Python then leaves it ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize(
     ("stop", "status", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")]
 )
-def test_a_stopped_run_says_where_its_last_checkpoint_is(tmp_path, monkeypatch, stop, status, said):
+def test_a_stopped_run_says_where_its_last_checkpoint_is(tmp_path, monkeypatch, stop, status, said, ctrl_c_raises):
     run = tmp_path / "run"
     train_step = Trainer.train_step
 
@@ -114,7 +123,7 @@ class _InterruptOnBackward(torch.autograd.Function):
         return grad
 
 
-def test_ctrl_c_lands_mid_backward_not_after_it(tmp_path):
+def test_ctrl_c_lands_mid_backward_not_after_it(tmp_path, ctrl_c_raises):
     """Backward is one C++ call: a CPU step of the full-band model ignored Ctrl-C for 25–36 s on this machine."""
     trainer = Trainer(load_config("tiny", {}, None), "mel2mel", tmp_path)
     tail = _SlowTail(trainer.model.mel2mel)
