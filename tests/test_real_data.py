@@ -78,11 +78,16 @@ def libraries(tmp_path_factory) -> dict[str, Path]:
             write(kit / f"{chord}_0{layer}.flac", tone(pitch, 2.0, 2, 96000), 96000)
             write(kit / f"{chord}_DOWN_0{layer}.flac", tone(pitch, 2.0, 2, 96000), 96000)
     (kit / "drumkit.xml").write_text("<drumkit_info/>")
+    berklee = root / "audio" / "berklee"
+    for singer, notes in (("femalevoice", ("A3", "Db4", "Eb4", "A4")), ("malevoice", ("A2", "C3", "F3", "A3"))):
+        for note in notes:
+            write(berklee / f"{singer}_aa_{note}.mp3", tone(midi_pitch(note), 2.0), format="MP3")
     return {
         "philharmonia": root / "philharmonia-samples",
         "headroom": root / "BengtNilsson.HeadroomPiano",
         "splendid": root / "SplendidGrandPiano",
         "strums": root / "drumkits",
+        "voices": root / "audio",
     }
 
 
@@ -122,15 +127,18 @@ def test_each_library_is_recognised_and_its_octave_numbering_read(libraries):
         "headroom",
         "splendid",
         "hydrogen-strums",
+        "berklee-voices",
     ]
     samples = scan(list(libraries.values()))
     notes = [s for s in samples if s.kind == "note"]
     lowest = {s.instrument: min(x.pitch for x in notes if x.instrument == s.instrument) for s in notes}
     assert lowest["flute"] == 60 and lowest["double_bass"] == 28 and lowest["splendid_piano"] == 36
+    assert lowest["female_voice"] == 57 and lowest["male_voice"] == 45
     assert midi_pitch("As4") == 70 and midi_pitch("gb2", 2) == 54 and midi_pitch("B-1", 2) == 23
     kinds = {s.instrument: (s.kind, s.split) for s in samples}
     assert kinds["double_bass"] == ("note", "validation") and kinds["djembe"] == ("percussion", "validation")
     assert kinds["headroom_piano"][1] == "validation" and kinds["flute"] == ("note", "train")
+    assert kinds["male_voice"] == ("note", "validation") and kinds["female_voice"] == ("note", "train")
 
 
 def test_a_folder_of_no_known_layout_is_named(tmp_path):
@@ -195,7 +203,7 @@ def test_data_real_writes_the_render_manifest_with_held_out_sources_in_validatio
     for row in rows:
         info = sf.info(out / row["file"])
         assert (info.samplerate, info.channels, info.format) == (44100, 1, "FLAC")
-        held_out = {"double_bass", "headroom_piano", "djembe"}
+        held_out = {"double_bass", "headroom_piano", "djembe", "male_voice"}
         instruments = set(row["instrument"].split("+"))
         assert instruments <= held_out if row["split"] == "validation" else not instruments & held_out
     # resumable: a second run with the same budget writes nothing new

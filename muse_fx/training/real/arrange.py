@@ -22,11 +22,14 @@ ENSEMBLES = {
         "mixed": ("flute", "saxophone", "trombone", "cello"),
         "trombones": ("saxophone", "trombone", "trombone", "contrabassoon"),
         "plucked": ("guitar_green", "banjo", "guitar", "cello"),
+        "choir": ("female_choir", "female_voice", "male_choir", "male_choir"),
+        "voices_and_winds": ("female_voice", "oboe", "clarinet", "bassoon"),
     },
     "validation": {
         "horns_and_bass": ("cor_anglais", "french_horn", "french_horn", "double_bass"),
         "sax_and_horn": ("weresax_alto", "cor_anglais", "french_horn", "double_bass"),
         "plucked": ("mandolin", "guitar_black", "guitar_black", "double_bass"),
+        "voice_and_horns": ("weresax_alto", "cor_anglais", "male_voice", "double_bass"),
     },
 }
 KEYBOARDS = {

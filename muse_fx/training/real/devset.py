@@ -9,6 +9,7 @@ back almost unchanged. The same arguments write the same files.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import random
@@ -59,13 +60,19 @@ class DevClip:
     source: dict
 
 
+@functools.cache
+def _parse(path: Path, kind: str) -> list[Work]:
+    """A corpus file parsed once per run: each kind of clip, and the no-harm set, draws from the same chorales."""
+    return parse_file(path, kind)
+
+
 def _held_out_works(kind: str, rng: random.Random, limit: int) -> list[Work]:
     """Works of the corpus's held-out splits: chorales for several parts, tunes for one line."""
     files = [f for f in itertools.chain(*sources()) if f[1] == ("chorale" if kind != "solo" else "tune")]
     rng.shuffle(files)
     found: list[Work] = []
     for path, file_kind in files:
-        found += [w for w in parse_file(path, file_kind) if split_for(w.work) != "train"]
+        found += [w for w in _parse(path, file_kind) if split_for(w.work) != "train"]
         if len(found) >= limit:
             break
     rng.shuffle(found)
@@ -82,8 +89,11 @@ def _window(audio: torch.Tensor, rng: random.Random) -> torch.Tensor:
 
 def _sequenced(sampler: Sampler, kind: str, count: int, rng: random.Random) -> Iterator[DevClip]:
     present = sampler.instruments("validation")
+    names = sorted(present)
     for index, work in enumerate(_held_out_works(kind, rng, count)):
-        arrangement = arrange_real(work, "validation", present, rng, kind)
+        # Solos take the held-out instruments in turn, so each is heard alone.
+        playing = {names[index % len(names)]: present[names[index % len(names)]]} if kind == "solo" else present
+        arrangement = arrange_real(work, "validation", playing, rng, kind)
         channels = 2 if kind in STEREO else 1
         audio = _window(render_arrangement(arrangement, sampler, rng, channels), rng)
         source = {"work": work.work, "kind": arrangement.kind, "instruments": arrangement.instruments}

@@ -32,7 +32,7 @@ PLUCKED = {"headroom_piano", "splendid_piano", "guitar", "guitar_black", "guitar
 POLYPHONIC = {"headroom_piano", "splendid_piano", "guitar", "guitar_black", "guitar_green"}
 RELEASE_S = {"plucked": (0.25, 0.8), "sustained": (0.06, 0.2)}  # damper / breath and bow release, drawn per voice
 VELOCITY_DB = 0.12  # dB of gain per velocity step between the note and its recording's dynamic (±6 dB at most)
-PER_VOICE_VARIANT = {"headroom_piano"}  # one mic position per performance
+PER_VOICE_VARIANT = {"headroom_piano", "female_voice", "female_choir", "male_voice", "male_choir"}  # one mic, one vowel
 CACHE_BYTES = 600 << 20
 
 

@@ -28,6 +28,7 @@ HELD_OUT = {
     "tambourine": "hand percussion (Philharmonia percussion)",
     "castanets": "hand percussion (Philharmonia percussion)",
     "surdo": "drum (Philharmonia percussion)",
+    "male_voice": "a man singing (Berklee/OLPC sung vowels); the female voice and both choirs stay in training",
 }
 
 DYNAMICS = {  # nominal MIDI velocity of each marking the libraries use
@@ -152,6 +153,24 @@ def strums(root: Path) -> Iterator[Sample]:
         yield Sample(path, "hydrogen-strums", "strum_guitar", "strum", chord, velocity, direction)
 
 
+VOICES = {
+    "femalevoice": "female_voice",
+    "femalevoices": "female_choir",
+    "malevoice": "male_voice",
+    "malevoices": "male_choir",
+}
+
+
+def voices(root: Path) -> Iterator[Sample]:
+    """Tonejs/audio's berklee/<female|male>voice[s]_<aa|oo>[2]_<note>.mp3: sung vowels, one singer or a choir, about
+    3 s each (the only real singing found whose licence allows training: CC-BY 3.0)."""
+    for path in sorted((root / "berklee").glob("*voice*_*_*.mp3")):
+        match = re.fullmatch(r"(femalevoices?|malevoices?)_(aa|oo)2?_(?:\w+_)?([A-Ga-g][#b]?\d)", path.stem)
+        if match:
+            singer, vowel, note = match.groups()
+            yield Sample(path, "berklee-voices", VOICES[singer], "note", midi_pitch(note), 70, vowel)
+
+
 @dataclass(frozen=True)
 class Layout:
     name: str
@@ -167,6 +186,7 @@ LAYOUTS = (
     Layout("weresax", "Samples/alto/*_cnd.wav", weresax),
     Layout("hydrogen-strums", "*GuitarStrums*/*_00.flac", strums),
     Layout("hydrogen-strums", "Amajor_00.flac", strums),
+    Layout("berklee-voices", "berklee/femalevoice_aa_*.mp3", voices),
 )
 
 
