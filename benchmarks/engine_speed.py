@@ -27,11 +27,11 @@ import torch
 from muse_fx import MuseEnhance
 from muse_fx.engine import diffusion
 from muse_fx.engine.devices import resolve_device
-from muse_fx.engine.model_config import FULL_BAND, PAPER
+from muse_fx.engine.model_config import FULL_BAND, FULL_BAND_SINGLE, PAPER
 from muse_fx.engine.muse_model import MuseModel
 
 PAPER_CHUNK = 47360
-RANDOM_INIT = {"paper": PAPER, "full-band": FULL_BAND}  # speed only: the same cost as trained weights
+RANDOM_INIT = {"paper": PAPER, "full-band": FULL_BAND, "full-band-single": FULL_BAND_SINGLE}  # speed only: as trained
 
 
 def build(model: str, device: torch.device) -> MuseModel:

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from collections.abc import Collection, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -24,11 +25,18 @@ SOUNDFILE_READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
 # Phone recordings, Opus and the sound of videos: decoded with PyAV (muse_fx.decode), written as DECODED_OUTPUT.
 DECODED = (".m4a", ".aac", ".opus", ".amr", ".3gp", ".wma", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 READABLE = SOUNDFILE_READABLE + DECODED
+# MP3's samples come from PyAV too; its header facts, and so its output format, from libsndfile. python-soundfile
+# seeks after every read, and each seek restarts libsndfile's MP3 decoder: 55 ms of silence and fade-in where one
+# block ends. libsndfile also trusts the length the Xing header gives (half of a cut file is missing) or guesses
+# one without it (a third of a 3 s file was read).
+SAMPLES_DECODED = (*DECODED, ".mp3")
 DECODED_OUTPUT = "FLAC"  # lossless and half WAV's size; every DAW and phone plays it
 FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
 # libsndfile notes "(should be N)" where a chunk's declared size exceeds the bytes present; 4294967295 (0xFFFFFFFF)
 # is not a size but "length unknown", written by encoders streaming to a pipe (e.g. ffmpeg).
 TRUNCATED = re.compile(r"^\s*(data|SSND)\s*:\s*(?!4294967295\b)\d+.*should be", re.MULTILINE)
+# libsndfile's note on an Ogg file that stops before its encoder finished: the last page has no end-of-stream mark.
+UNFINISHED_OGG = re.compile(r"^Ogg: Last page lacks an end-of-stream bit", re.MULTILINE)
 UNKNOWN_LENGTH = 2**63 - 1  # libsndfile's frame count for a FLAC whose header gives none, as one encoded to a pipe
 EXTENSIONS = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "MP3": ".mp3"}
 # Encodings that only their own containers hold. libsndfile's format check accepts MP3 data in a WAV, but
@@ -77,7 +85,21 @@ def probe(path: Path) -> AudioInfo:
             f"{path}: not a readable audio file ({error}); it may be corrupt or mislabelled"
         ) from None
     check_frames(str(path), info)
-    return AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
+    facts = AudioInfo(int(info.samplerate), info.channels, info.frames, info.format, info.subtype)
+    if path.suffix.lower() == ".mp3":
+        return _counted_mp3(path, facts)
+    return replace(facts, truncated=bool(UNFINISHED_OGG.search(info.extra_info)))
+
+
+def _counted_mp3(path: Path, header: AudioInfo) -> AudioInfo:
+    """`header`, with the frames PyAV really decodes; truncated where they fall short of what the header gives."""
+    from muse_fx.decode import probe_decoded
+
+    frames = probe_decoded(path).frames
+    _check_has_audio(path, frames)
+    if frames < header.frames:
+        return replace(header, frames=frames, truncated=True, promised=header.frames)
+    return replace(header, frames=frames)
 
 
 def check_frames(name: str, info: Header) -> None:
@@ -96,6 +118,24 @@ def check_frames(name: str, info: Header) -> None:
             f"{name}: is truncated — its header promises more audio than the file holds "
             f"({info.frames / info.samplerate:.2f} s present); re-copy or re-export it"
         )
+
+
+def truncation(name: str | Path, ends_at: float, promised: float | None = None) -> str:
+    """The words for audio that stops before its file says it should, `ends_at` and `promised` in seconds; the CLI
+    warns with them and the server refuses with them."""
+    short_of = f"before the {promised:.2f} s its header gives" if promised else "without the end mark of a whole file"
+    return f"{name}: is truncated — its audio ends at {ends_at:.2f} s, {short_of}"
+
+
+def cut_short(path: Path, info: AudioInfo, first: int, wanted: int, read: int) -> str | None:
+    """`truncation`'s words if fewer than the `wanted` frames from `first` could be `read`, or if a truncated file
+    was read to its end; else None."""
+    rate = info.sample_rate
+    if read < wanted:
+        return truncation(path, (first + read) / rate, info.frames / rate)
+    if info.truncated and first + read == info.frames:
+        return truncation(path, info.frames / rate, info.promised / rate if info.promised else None)
+    return None
 
 
 def _check_has_audio(name: str | Path, frames: int) -> None:
@@ -120,8 +160,9 @@ def span(path: Path, info: AudioInfo, start: float, duration: float | None) -> t
 
 
 def read_blocks(path: Path, first: int, count: int, size: int) -> Iterator[np.ndarray]:
-    """(channels, n) float32 blocks of `count` frames from `first`; a read error mid-file names the file."""
-    if path.suffix.lower() in DECODED:
+    """(channels, n) float32 blocks of `count` frames from `first`, or fewer where the audio really ends sooner (a
+    truncated file: callers compare what came with `count`); a read error mid-file names the file."""
+    if path.suffix.lower() in SAMPLES_DECODED:
         from muse_fx.decode import read_decoded
 
         yield from read_decoded(path, first, count, size)
@@ -129,19 +170,43 @@ def read_blocks(path: Path, first: int, count: int, size: int) -> Iterator[np.nd
     try:
         with soundfile.SoundFile(native(path)) as f:
             f.seek(first)
-            for block in f.blocks(blocksize=size, frames=count, dtype="float32", always_2d=True):
-                yield np.ascontiguousarray(block.T)
+            yield from _blocks(f, count, size)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioInputError(
             f"{path}: reading failed part-way ({error}); the file is probably truncated or corrupt"
         ) from None
 
 
+def _blocks(f: soundfile.SoundFile, count: int, size: int) -> Iterator[np.ndarray]:
+    """Up to `count` frames of `f` in blocks of `size`; a short read ends them. soundfile's own blocks() hands back
+    its whole reused buffer after a short read, so a file ending before its header said (a cut MP3, when libsndfile
+    read them) came out with earlier audio repeated where the missing part should be."""
+    while count > 0:
+        wanted = min(size, count)
+        block = f.read(wanted, dtype="float32", always_2d=True)
+        if len(block):
+            yield np.ascontiguousarray(block.T)
+        if len(block) < wanted:
+            return
+        count -= wanted
+
+
 def read_audio(path: Path, start: float = 0.0, duration: float | None = None) -> tuple[np.ndarray, AudioInfo]:
-    """(channels, samples) float32 and the file's info; `start`/`duration` in seconds select a part."""
+    """(channels, samples) float32 and the file's info; `start`/`duration` in seconds select a part; only the
+    samples really there, so a truncated file gives fewer than its info's frames."""
     info = probe(path)
     first, count = span(path, info, start, duration)
-    return next(read_blocks(path, first, count, count)), info
+    return read_part(path, info, first, count), info
+
+
+def read_part(path: Path, info: AudioInfo, first: int, count: int) -> np.ndarray:
+    """(channels, n) float32: `count` frames from `first`, or fewer where a truncated file really ends."""
+    return next(read_blocks(path, first, count, count), np.zeros((info.channels, 0), np.float32))
+
+
+def read_frames(f: soundfile.SoundFile, count: int) -> np.ndarray:
+    """(channels, n) float32: up to `count` frames of an open file (the server's uploads), as `read_blocks` reads."""
+    return next(_blocks(f, count, count), np.zeros((f.channels, 0), np.float32))
 
 
 def output_format(path: Path, requested: str | None, fallback: str) -> str:

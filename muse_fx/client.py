@@ -1,6 +1,7 @@
 """Client for `muse-fx serve`: the one way the CLI, `MuseEnhance(server=…)` and scripts talk to a server.
 
-It never falls back to local inference by itself; callers decide that (`--fallback-local`) and say so.
+It never falls back to local inference by itself; callers decide that (`fallback_local=True`, `--fallback-local`)
+and say so.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import soundfile as sf
 
 from muse_fx.atomic import atomic_path
 from muse_fx.bearer_token import TOKEN_ENV, resolve_token
-from muse_fx.errors import AudioInputError, MuseFxError
+from muse_fx.errors import AudioInputError, MuseFxError, install_hint
 
 try:
     import httpx
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError("muse_fx.client needs httpx: pip install muse-fx[server]") from error
+    raise ImportError(f"muse_fx.client needs httpx; install the server extra {install_hint('server')}") from error
 
 T = TypeVar("T")
 # Failures where the request may not have reached the server, or the server went away: worth another try.
@@ -40,9 +41,10 @@ class ServerUnreachableError(ServerError, ConnectionError):
 
     def __init__(self, url: str, reason: str):
         self.url, self.reason = url, reason
+        unreachable = f"cannot reach muse-fx server at {url} ({reason}): is `muse-fx serve` running there? check"
         super().__init__(
-            f"cannot reach muse-fx server at {url} ({reason}): is `muse-fx serve` running there? check the URL "
-            "and port, or add --fallback-local to enhance on this machine instead"
+            f"{unreachable} the URL and port, or pass fallback_local=True to MuseEnhance to enhance on this machine",
+            command_line=f"{unreachable} the URL and port, or add --fallback-local to enhance on this machine instead",
         )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from muse_fx.errors import MuseFxError
+from muse_fx.errors import MuseFxError, on_the_command_line
 
 
 def build_board(preset, **settings):
@@ -43,7 +43,7 @@ def attempt(board, source: Path, destination: Path, debug: bool = False, **optio
     try:
         result = enhance_file(board, source, destination, **options)
     except MuseFxError as error:
-        return Outcome(source, destination, error=str(error))
+        return Outcome(source, destination, error=on_the_command_line(error))
     except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
         if debug:
             traceback.print_exc()

@@ -8,7 +8,7 @@ same checks and the same guarantee that nothing the user had is lost. Files stre
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,11 +16,12 @@ import numpy as np
 import soundfile
 
 from muse_fx.atomic import atomic_path, scratch_folder, sweep_debris
-from muse_fx.audio import AudioInfo
+from muse_fx.audio import AudioInfo, check_finite
 from muse_fx.audio_io import (
     OutputError,
     check_writable,
     choose_subtype,
+    cut_short,
     native,
     output_format,
     probe,
@@ -28,7 +29,7 @@ from muse_fx.audio_io import (
     span,
 )
 from muse_fx.board import can_stream
-from muse_fx.errors import AudioInputError, MuseFxError, printable
+from muse_fx.errors import AudioInputError, MuseFxError, NonFiniteOutputError, PresetError, printable
 from muse_fx.loudness import LoudnessMeter, MakeUp
 
 CLIP_LEVEL = 0.999
@@ -124,8 +125,13 @@ def enhance_file(
         with scratch_folder(destination) as scratch_dir:
             scratch = scratch_dir / "float.wav"
             levels_in, levels_out = _render(board, source, first, count, info, scratch, progress)
+            read = levels_in.samples // info.channels
             make_up = _make_up(board, levels_in, levels_out)
-            warnings = _warnings(source, destination, levels_in, levels_out, subtype) + _short_of(destination, make_up)
+            warnings = [
+                *_cut_short(source, info, first, count, read),
+                *_warnings(source, destination, levels_in, levels_out, subtype),
+                *_short_of(destination, make_up),
+            ]
             _write_target(scratch, destination, info, fmt, subtype, levels_in, levels_out, make_up, replace=overwrite)
     except MuseFxError:  # the board's own failures (a server that refused, say) are not about the disk
         raise
@@ -134,8 +140,8 @@ def enhance_file(
             f"{destination}: could not be written ({error}); check the folder's permissions and free space"
         ) from None
     if plot:
-        _plot(source, first, count, destination, rate)
-    return FileResult(source, destination, info, count / rate, warnings)
+        _plot(source, first, read, destination, rate)
+    return FileResult(source, destination, info, read / rate, warnings)
 
 
 def _render(board, source, first, count, info, scratch, progress) -> tuple[Levels, Levels]:
@@ -149,23 +155,39 @@ def _render(board, source, first, count, info, scratch, progress) -> tuple[Level
     if progress:
         progress(0.0, count / info.sample_rate)
     with soundfile.SoundFile(native(scratch), "w", info.sample_rate, info.channels, "FLOAT", format="RF64") as out:
-        for block in read_blocks(source, first, count, size):
+        for block, last in _marking_last(read_blocks(source, first, count, size)):
             if not np.all(np.isfinite(block)):
                 raise AudioInputError(
                     f"{source}: contains NaN or infinite samples; the file is damaged — repair or re-export it"
                 )
             levels_in.update(block)
             done += block.shape[1]
-            last = done >= count
             try:
                 output = np.asarray(process(block, last), dtype=np.float32)
-            except AudioInputError as error:  # checks deeper down know the array, not the file: name it here
-                raise AudioInputError(f"{source}: {error}") from None
+                check_finite(output, lambda: f"{board!r}", "check what it does to audio")
+            except (AudioInputError, NonFiniteOutputError, PresetError) as error:
+                raise type(error)(f"{source}: {error}") from None  # deeper checks know the array, not the file
             levels_out.update(output)
             out.write(output.T)
             if progress:
                 progress(done / info.sample_rate, count / info.sample_rate)
     return levels_in, levels_out
+
+
+def _marking_last(blocks: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
+    """(block, whether it is the last): read one ahead, so a file that ends early still ends its stream."""
+    held = None
+    for block in blocks:
+        if held is not None:
+            yield held, False
+        held = block
+    if held is not None:
+        yield held, True
+
+
+def _cut_short(source: Path, info: AudioInfo, first: int, count: int, read: int) -> list[str]:
+    words = cut_short(source, info, first, count, read)
+    return [f"{words}; enhanced the part that is there — re-copy or re-export the file for the rest"] if words else []
 
 
 def _would_clip(levels_out: Levels, subtype: str) -> bool:

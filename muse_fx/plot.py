@@ -1,4 +1,4 @@
-"""Before/after spectrogram pictures: what people would rather see than read."""
+"""Pictures people would rather see than read: before/after spectrograms, tonal balance curves."""
 
 from __future__ import annotations
 
@@ -63,6 +63,36 @@ def spectrogram_figure(panels: dict[str, np.ndarray], sample_rate: int, title: s
 def save_spectrograms(panels: dict[str, np.ndarray], sample_rate: int, path: Path, title: str = "") -> Path:
     """`spectrogram_figure`, saved as PNG."""
     fig = spectrogram_figure(panels, sample_rate, title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def save_balance(
+    curves: dict[str, np.ndarray], edges_hz: np.ndarray, boundaries_hz: list[float], path: Path, title: str = ""
+) -> Path:
+    """Each labelled (bands,) tonal balance curve (dB re the clean) as steps over its bands on a log-frequency axis,
+    against the 0 dB line of an unchanged spectrum; dotted lines mark the internal boundaries. Saved as PNG."""
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    for boundary in boundaries_hz:
+        ax.axvline(boundary, color="grey", linestyle=":", linewidth=1.0)
+    for label, curve in curves.items():
+        ax.stairs(curve, edges_hz, label=label, linewidth=1.6, baseline=None)
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, -3.0), max(high, 3.0))  # a flat curve's round-off is not drawn as a landscape
+    ax.set_xscale("log")
+    ax.set_xlim(edges_hz[0], edges_hz[-1])
+    ticks = [f for f in (50, 100, 200, 500, 1000, 2000, 4000, 8000, 16000) if edges_hz[0] <= f <= edges_hz[-1]]
+    ax.set_xticks(ticks, [f"{f / 1000:g}k" if f >= 1000 else str(f) for f in ticks])
+    ax.set_xlabel("Hz")
+    ax.set_ylabel("dB re clean")
+    ax.grid(True, which="major", alpha=0.3)
+    if curves:
+        ax.legend(loc="best", fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

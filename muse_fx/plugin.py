@@ -7,7 +7,7 @@ import os
 import numpy as np
 import torch
 
-from muse_fx.audio import Layout, prepare
+from muse_fx.audio import StreamLayout, prepare
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
@@ -37,13 +37,14 @@ class MuseEnhance:
     any sample rate. Returns float32 of the same shape. Works as a pedalboard-style plugin: `process(...,
     reset=False)` streams block by block, a final call with `reset=True` returns the rest.
 
-    The work runs on this machine (muse_fx.local) or, with `server`, on a muse-fx server (muse_fx.remote).
+    The work runs on this machine (muse_fx.local) or, with `server`, on a muse-fx server (muse_fx.remote);
+    `token` is that server's bearer token (default: $MUSE_FX_TOKEN), never shown by repr().
     """
 
     is_effect = True
     is_instrument = False
     _stream: StreamingOverlapAdd | None  # the open stream (reset=False), with its input's layout and rate
-    _stream_layout: Layout | None
+    _stream_layout: StreamLayout
     _stream_rate: int | None
 
     def __init__(
@@ -59,10 +60,12 @@ class MuseEnhance:
         server: str | None = None,
         fallback_local: bool = False,
         strength: float = STRENGTH.default,
+        token: str | None = None,
     ):
         self._device = resolve_device(device)
         self.server = server
         self.fallback_local = fallback_local
+        self._token = token
         # With a server, the local model is loaded only if the server is unreachable and fallback was asked for.
         self._local = LocalEnhancement(model, self._device, load=not server)
         self.musecoder = musecoder or default_musecoder(self._device, model)
@@ -155,7 +158,7 @@ class MuseEnhance:
         """Where this call runs: the server if one is set (this machine as its fallback if asked for), else here."""
         if self.server:
             fallback = self._local if self.fallback_local else None
-            return RemoteEnhancement(self.server, self.model, not self._musecoder_chosen, fallback)
+            return RemoteEnhancement(self.server, self.model, not self._musecoder_chosen, fallback, self._token)
         return self._local
 
     def _settings(self) -> Settings:
@@ -166,10 +169,13 @@ class MuseEnhance:
     def enhance(self, audio: np.ndarray, sample_rate: float, progress: Progress | None = None) -> np.ndarray:
         """Enhance a whole recording at once. `progress(done, total)` counts seconds of audio."""
         layout, samples, rate = prepare(audio, sample_rate)
+        return layout.restore(self._enhance_samples(samples, rate, progress))
+
+    def _enhance_samples(self, samples: np.ndarray, rate: int, progress: Progress | None) -> np.ndarray:
+        """(channels, samples) float32 → enhanced, the same shape."""
         if samples.size == 0:  # nothing to enhance; a server refuses empty audio like the CLI does
-            return layout.restore(samples)
-        enhanced = self._enhancement().enhance(torch.from_numpy(samples), rate, self._settings(), progress)
-        return layout.restore(enhanced.numpy())
+            return samples
+        return self._enhancement().enhance(torch.from_numpy(samples), rate, self._settings(), progress).numpy()
 
     # -- pedalboard's Plugin protocol -------------------------------------------------------------------------
     def process(
@@ -178,13 +184,21 @@ class MuseEnhance:
         """Like pedalboard's `Plugin.process`. With reset=False, output lags input by up to `latency` samples;
         a later call with reset=True (an empty block is fine) returns everything still held."""
         array = np.asarray(input_array)
-        if reset and self._stream is None:
-            return self.enhance(array, sample_rate)
-        layout, samples, rate = prepare(array, sample_rate, hint=self._stream_layout)
+        layout, samples, rate = self._stream_layout.read(array, sample_rate, final=reset)
+        if samples is None:  # too small to tell its layout: held until a block that tells
+            return layout.no_samples(array)
+        return layout.restore(self.stream_block(samples, rate, final=reset))
+
+    def stream_block(self, samples: np.ndarray, rate: int, final: bool, buffer_size: int = 8192) -> np.ndarray:
+        """`process` for a block whose layout is known, (channels, samples) float32 at `rate` Hz, as a muse_fx
+        board hands on its blocks. A `final` block with no stream open is a whole recording."""
+        if final and self._stream is None:
+            self.reset()  # the layout read from it is not kept
+            return self._enhance_samples(samples, rate, None)
         tensor = torch.from_numpy(samples)
         if self._stream is None:
             self._stream = self._enhancement().stream(tensor.shape[0], rate, self._settings())
-            self._stream_layout, self._stream_rate = layout, rate
+            self._stream_rate = rate
             self._latency_rate = rate
         elif (rate, tensor.shape[0]) != (self._stream_rate, self._stream.pending.shape[0]):
             raise AudioInputError(
@@ -193,23 +207,25 @@ class MuseEnhance:
             )
         with torch.inference_mode():
             out = self._stream.push(tensor)
-            if reset:
+            if final:
                 out = torch.cat([out, self._stream.flush()], dim=1)
-        result_layout = self._stream_layout or layout  # the stream's first block decides, as it opened it
-        if reset:
+        if final:
             self.reset()
-        return result_layout.restore(out.numpy())
+        return out.numpy()
 
     __call__ = process
 
     def reset(self) -> None:
         """Forget any audio held from a stream."""
-        self._stream, self._stream_layout, self._stream_rate = None, None, None
+        self._stream, self._stream_layout, self._stream_rate = None, StreamLayout(), None
 
     @property
     def latency(self) -> int:
-        """At most this many samples (at the last stream's rate, 44.1 kHz before any) are held back while streaming."""
+        """At most this many samples (at the last stream's rate, 44.1 kHz before any) are held back while streaming:
+        one chunk, 2.944 s. Output sample t is returned by the push that brings the input to sample t + latency."""
         return chunk_layout(self._latency_rate).length
+
+    reported_latency_samples = latency  # pedalboard's name for it (VST3Plugin), for hosts that compensate
 
     def __repr__(self) -> str:
         return (

@@ -26,8 +26,10 @@ class RemoteEnhancement:
         model: str = MODEL.default,
         server_musecoder: bool = False,
         fallback: LocalEnhancement | None = None,
+        token: str | None = None,
     ):
         self.url, self.model, self.server_musecoder, self.fallback = url, model, server_musecoder, fallback
+        self.token = token  # None: ServerClient reads $MUSE_FX_TOKEN
 
     def _fields(self, settings: Settings) -> dict:
         fields: dict = dict(steps=settings.steps, mix=settings.mix, seed=settings.seed, full_band=settings.full_band)
@@ -45,7 +47,7 @@ class RemoteEnhancement:
         from muse_fx.client import ServerClient, ServerUnreachableError  # needs httpx: muse-fx[server]
 
         try:
-            with ServerClient(self.url) as client:
+            with ServerClient(self.url, token=self.token) as client:
                 return torch.from_numpy(client.enhance_array(audio.numpy(), sample_rate, **self._fields(settings)))
         except ServerUnreachableError as error:
             if self.fallback is None:

@@ -34,6 +34,7 @@ from muse_fx.integrations.audacity_pipe import (
     pipe_paths,
     quote,
 )
+from muse_fx.interrupts import Stopped, interrupts_deferred, stop_signals_interrupt
 
 RATE = 44100
 START, END = 0.5, 1.25  # the selection, on whole samples: 22050 and 55125
@@ -134,6 +135,16 @@ def test_after_an_interrupted_wait_each_command_still_gets_its_own_reply(fifo_di
             assert pipe.command("Restore:") == "answer to Restore:"  # as the clean-up after Ctrl-C does
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_signal_inside_interrupts_deferred_takes_effect_when_the_block_ends():
+    finished = []
+    with stop_signals_interrupt(), pytest.raises(Stopped):
+        with interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # a Python handler would have run by now
+            finished.append("the step")
+    assert finished == ["the step"]
 
 
 def test_missing_pipe_says_how_to_enable_mod_script_pipe(tmp_path):
@@ -376,6 +387,20 @@ def test_the_new_clip_is_named_after_the_source(project, tmp_path):
     assert saved_names(pipe, tmp_path)[-2:] == [new, new]  # the new track, then its one clip
 
 
+def test_each_take_of_a_track_gets_its_own_name(project, tmp_path):
+    """A second take of the same selection is "(muse_fx 2)", its clip too: takes can be told apart."""
+    pipe, _, _ = project
+    pipe.command(f"Select: Start={START} End={END} Track=0 TrackCount=1 Mode=Set")
+
+    takes = [enhance_selection(pipe, half_gain([])) for _ in range(3)]
+
+    names = [f"{SOURCE_NAME} (muse_fx)", f"{SOURCE_NAME} (muse_fx 2)", f"{SOURCE_NAME} (muse_fx 3)"]
+    assert takes == [[name] for name in names]
+    tracks = parse_json(pipe.command("GetInfo: Type=Tracks Format=JSON"))
+    assert [(t["name"], t["start"]) for t in tracks[2:]] == [(name, START) for name in names]
+    assert saved_names(pipe, tmp_path)[-2:] == [names[-1], names[-1]]  # the last track, then its clip
+
+
 def test_audacity_killed_mid_run_is_reported_as_gone(audacity, project):
     pipe, _, _ = project
     pipe.command(f"Select: Start={START} End={END} Track=0 TrackCount=1 Mode=Set")
@@ -442,3 +467,50 @@ def test_stop_signal_mid_run_restores_the_export_setting_and_leaves_no_files(pro
     with contextlib.closing(AudacityPipe(timeout=10, connect_timeout=5)) as again:
         assert again.command(f"GetPreference: Name={WAV_ENCODING_PREF}") == "2"
         assert again.command("GetInfo: Type=Tracks Format=JSON") == before
+
+
+STOPPED_WHILE_ADDING = """
+import os, signal, sys, types
+from muse_fx.integrations.audacity_pipe import AudacityPipe
+import soundfile as sf
+
+def make_enhance_file(server, preset, fallback_local=False, **settings):
+    def enhance_file(source, destination):
+        audio, rate = sf.read(source, dtype="float32")
+        sf.write(destination, audio * 0.5, rate, subtype="FLOAT")
+    return enhance_file
+
+send = AudacityPipe._send
+
+def send_then_stop(self, text):
+    send(self, text)
+    if text.startswith("Import2:"):  # Audacity is adding the track while we wait for its answer
+        os.kill(os.getpid(), signal.SIGTERM)
+
+AudacityPipe._send = send_then_stop
+sys.modules["muse_fx.file_jobs"] = types.SimpleNamespace(make_enhance_file=make_enhance_file)
+from muse_fx.cli import main
+main(["audacity", "enhance-selection", "--timeout", "10"])
+"""
+
+
+def test_a_stop_signal_while_the_track_is_added_is_reported_as_it_ended(project, tmp_path):
+    """SIGTERM while Audacity imports: the track is finished (named, aligned) and reported, then the run stops.
+    It said "no track was added" while Audacity had added one, unnamed and at 0 s; a rerun added a duplicate."""
+    pipe, _, _ = project
+    pipe.command(f"Select: Start={START} End={END} Track=0 TrackCount=1 Mode=Set")
+    pipe.close()  # the CLI opens its own connection
+    root = str(Path(__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+
+    cli = subprocess.run(
+        [sys.executable, "-c", STOPPED_WHILE_ADDING], env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert cli.returncode == 128 + signal.SIGTERM, cli.stderr
+    name = f"{SOURCE_NAME} (muse_fx)"
+    assert f"added track {name!r}" in cli.stdout
+    assert "interrupted: the tracks listed above were added" in cli.stderr
+    with contextlib.closing(AudacityPipe(timeout=10, connect_timeout=5)) as again:
+        tracks = parse_json(again.command("GetInfo: Type=Tracks Format=JSON"))
+    assert [(t["name"], t["start"], t["end"]) for t in tracks[2:]] == [(name, START, END)]

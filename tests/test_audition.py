@@ -172,7 +172,7 @@ def test_open_page_lists_original_then_variants_with_their_commands(open_page, t
     assert items[1]["command"].endswith(
         f"--preset gentle --model {tiny_model_path} --start 0.25 -o {open_page.parent / 'take_gentle.wav'}"
     )
-    assert items[2]["preset_path"].endswith("phone-recording.toml")
+    assert items[2]["preset_path"].endswith("phone-recording-2.toml")  # phone-recording.toml would shadow it
     audio, rate = item_audio(open_page, items[0])
     assert rate == RATE and audio.shape == (3 * RATE - round(0.25 * RATE), 2)
 
@@ -228,6 +228,34 @@ def test_blind_page_hides_names_and_adds_hidden_reference_and_anchor(blind_page,
         model=tiny_model_path,
     )
     assert page_data(again)["names"] == data["names"]  # the seed fixes the order
+
+
+def test_suggested_preset_names_shadow_no_preset(open_page, monkeypatch, tmp_path):
+    """Saving "gentle" as suggested hid the bundled gentle behind the copy (issue 25); a saved one was overwritten."""
+    from muse_fx.presets.files import available, unused_name, user_dir
+
+    suggested = [Path(item["preset_path"]) for item in page_data(open_page)["items"] if item["preset_path"]]
+    assert [path.stem for path in suggested] == ["gentle-2", "phone-recording-2"]
+    assert not {path.stem for path in suggested} & set(available())
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    user_dir().mkdir(parents=True)
+    (user_dir() / "gentle-2.toml").write_text("")
+    assert unused_name("gentle") == "gentle-3" and unused_name("mine") == "mine"
+
+
+def test_the_blind_picture_says_it_is_the_references(take, tiny_model_path, tmp_path, monkeypatch):
+    """It was labelled "original" while any item played (issue 25)."""
+    from muse_fx.audition import page
+
+    drawn, draw = [], page.picture
+
+    def picture(panels, *args):
+        drawn.append((list(panels), args[-1]))  # the labels and the title
+        return draw(panels, *args)
+
+    monkeypatch.setattr(page, "picture", picture)
+    audition(take, tmp_path / "blind", "--presets", "gentle", "--blind", model=tiny_model_path)
+    assert drawn == [(["reference (key 0)"], page.BLIND_PICTURE_TITLE)]
 
 
 # --- bad input, and nothing lost ------------------------------------------------------------------------
@@ -478,7 +506,19 @@ def test_loudness_matching_gains_are_applied(open_tab, open_page):
     expected = [10 ** (item["gain_db"] / 20) for item in page_data(open_page)["items"]]
     assert open_tab.state()["gains"] == pytest.approx(expected, rel=1e-6)
     shown = open_tab.page.locator(".take .gain").all_inner_texts()
-    assert shown == [f"gain {item['gain_db']:.1f} dB" for item in page_data(open_page)["items"]]  # all ≤ 0
+    assert shown == [f"gain {round(item['gain_db'], 1) + 0:.1f} dB" for item in page_data(open_page)["items"]]  # ≤ 0
+
+
+def test_a_cut_too_small_to_show_reads_zero_not_minus_zero(browser, open_page, tmp_path):
+    folder = tmp_path / "page"
+    shutil.copytree(open_page, folder)
+    data = page_data(folder)
+    for item, gain in zip(data["items"], (-0.04, -1.26, 0.0)):
+        item["gain_db"] = gain
+    (folder / "data.js").write_text(f"window.AUDITION = {json.dumps(data)};\n")
+    tab = Tab(browser, (folder / "index.html").as_uri())
+    assert tab.page.locator(".take .gain").all_inner_texts() == ["gain 0.0 dB", "gain -1.3 dB", "gain 0.0 dB"]
+    tab.close()
 
 
 def test_blind_ratings_download_as_json(browser, blind_page, tmp_path):

@@ -101,6 +101,22 @@ def test_streaming_equals_offline(tiny_model_path, musecoder):
     assert held <= plugin.latency
 
 
+@pytest.mark.parametrize("block", [64, 256, 1024, 4096])
+def test_any_host_block_size_streams_the_offline_output_within_the_reported_latency(enhance, block):
+    """DAW block sizes: the stream equals the offline output, and output sample t has come out once t + latency
+    input samples have gone in, which is the delay a host compensates (`reported_latency_samples`, pedalboard's)."""
+    audio = stereo(3.3, rate=16000)  # two chunks at 16 kHz, the second one short
+    offline = enhance(audio, 16000)
+    outputs = []
+    for start in range(0, audio.shape[1], block):
+        outputs.append(enhance.process(audio[:, start : start + block], 16000, reset=False))
+        received = min(start + block, audio.shape[1])
+        assert sum(out.shape[1] for out in outputs) >= received - enhance.reported_latency_samples
+    assert enhance.reported_latency_samples == enhance.latency == round(2.944 * 16000)
+    outputs.append(enhance.process(np.zeros((2, 0), np.float32), 16000, reset=True))
+    np.testing.assert_allclose(np.concatenate(outputs, axis=1), offline, atol=1e-5)
+
+
 def test_streaming_in_a_board_equals_offline(tiny_model_path):
     audio = stereo(5.0)
     offline = Pedalboard([MuseEnhance(model=tiny_model_path, device="cpu"), Gain(-3)])(audio, 44100)
@@ -125,3 +141,47 @@ def test_stream_format_change_without_reset_is_an_error(enhance):
     with pytest.raises(ValueError, match="without reset"):
         enhance.process(stereo(0.1, rate=48000), 48000, reset=False)
     enhance.reset()
+
+
+def in_layout(block: np.ndarray, layout: str) -> np.ndarray:
+    """(channels, samples) audio as a host with `layout` hands it over."""
+    return {"channels first": block, "channels last": np.ascontiguousarray(block.T), "1-D": block[0]}[layout]
+
+
+def stream_in_blocks(plugin, audio: np.ndarray, layout: str, sizes: list[int]) -> np.ndarray:
+    """`audio` through `plugin` in blocks of `sizes` samples, the rest in four, then an empty reset block; the
+    results joined along the samples axis."""
+    plugin.reset()  # a stream an earlier test left open is not this one's
+    edges = np.cumsum(sizes)
+    blocks = [*np.split(audio, edges, axis=1)[:-1], *np.array_split(audio[:, edges[-1] :], 4, axis=1)]
+    parts = [plugin.process(in_layout(block, layout), 44100, reset=False) for block in blocks]
+    parts.append(plugin.process(in_layout(audio[:, :0], layout), 44100, reset=True))
+    return np.concatenate(parts, axis=1 if layout == "channels first" else 0)
+
+
+@pytest.mark.parametrize(
+    "channels, layout, first",
+    [
+        (channels, layout, first)
+        for channels in (2, 1)
+        for layout in ("channels first", "channels last", "1-D")
+        for first in (0, 1)
+        if (layout != "1-D" or channels == 1) and (channels, layout, first) != (1, "channels last", 1)
+    ],
+)
+def test_a_stream_opened_by_a_block_of_0_or_1_samples_equals_offline(enhance, channels, layout, first):
+    """Hosts often open a stream with an empty or 1-sample block: (2, 1) may be one stereo sample or two mono ones,
+    so the layout waits for a block that tells. (A mono (1, 1) block reads as (channels, samples) until then.)"""
+    audio = stereo(1.5)[:channels]
+    offline = enhance(in_layout(audio, layout), 44100)
+    streamed = stream_in_blocks(enhance, audio, layout, [first, 1, 1])
+    assert streamed.shape == offline.shape
+    np.testing.assert_allclose(streamed, offline, atol=1e-5)
+
+
+def test_a_board_stream_opened_by_one_sample_equals_offline(tiny_model_path):
+    board = Pedalboard([MuseEnhance(model=tiny_model_path, device="cpu"), Gain(-3)])
+    audio = stereo(1.5)
+    offline = board(audio, 44100)
+    np.testing.assert_allclose(stream_in_blocks(board, audio, "channels first", [1, 1]), offline, atol=1e-5)
+    np.testing.assert_allclose(stream_in_blocks(board, audio, "channels last", [1, 1]).T, offline, atol=1e-5)

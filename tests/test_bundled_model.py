@@ -1,11 +1,19 @@
 """The bundled default model: it verifies, loads, and really cleans a noisy synthetic recording."""
 
+import copy
+import io
+
 import numpy as np
 import pytest
+import soundfile as sf
+import torch
+from conftest import torch_threads
+from torch import nn
 
 from muse_fx import MuseEnhance
+from muse_fx.engine.mel2mel import ToOneChannel
 from muse_fx.engine.registry import default_model_name, get_entry, list_models
-from muse_fx.engine.weights import sha256_of
+from muse_fx.engine.weights import load_model, sha256_of
 from muse_fx.errors import MuseFxError
 
 RATE = 16000
@@ -16,6 +24,14 @@ def test_a_default_model_is_bundled_and_verifies():
     assert entry.name == default_model_name() and entry in list_models()
     assert entry.path.stat().st_size <= 16 * 2**20
     assert sha256_of(entry.path) == entry.sha256
+
+
+@pytest.mark.parametrize("entry", list_models(), ids=lambda entry: entry.name)
+def test_only_the_default_models_card_says_it_is_the_default(entry):
+    """cpu-small.md still opened "The bundled default model" after full-band became the default (issue 25)."""
+    opening = entry.path.with_name(entry.card).read_text().split("\n\n")[1]
+    claims = opening.startswith(("The default model", "The bundled default model"))
+    assert claims == (entry.name == default_model_name()), opening
 
 
 def tone_in_noise(seconds=3.0, nsr_db=-10.0, seed=0):
@@ -65,3 +81,54 @@ def test_strength_scales_the_cuts_from_none_to_the_models_own():
     to_input = {strength: log_spec_l1(audio, noisy) for strength, audio in out.items()}
     assert to_input[0.0] < 0.1 * to_input[1.0] and to_input[0.0] < to_input[0.5] < to_input[1.0]  # 0.08, 1.55, 3.05
     assert log_spec_l1(out[0.0], clean) > log_spec_l1(out[1.0], clean) + 1.0  # the noise stays in: 5.06 vs 2.34
+
+
+def as_written(audio: np.ndarray, subtype: str) -> np.ndarray:
+    """The integer samples a WAV of `subtype` holds for `audio`."""
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.T, RATE, format="WAV", subtype=subtype)
+    buffer.seek(0)
+    return sf.read(buffer, dtype="int32")[0].astype(np.int64) >> (32 - int(subtype[-2:]))
+
+
+def test_the_default_model_at_another_thread_count_differs_by_float_rounding_only():
+    """docs/scale-out.md: a Ray worker runs torch on its CPUs' threads (one by default), a local run on all cores,
+    and the model's sums split across threads round differently (measured: at most 2⁻²⁴, 1 vs 3 threads)."""
+    _, noisy = tone_in_noise(seconds=2.0)
+    stereo = np.stack([noisy, noisy[::-1]])
+    with torch_threads(1):
+        one = MuseEnhance(device="cpu")(stereo, RATE)
+    with torch_threads(3):
+        three = MuseEnhance(device="cpu")(stereo, RATE)
+        np.testing.assert_array_equal(three, MuseEnhance(device="cpu")(stereo, RATE))  # same count: bit for bit
+    assert np.abs(three - one).max() <= 2**-22
+    for subtype, lsb in (("PCM_16", 1), ("PCM_24", 2)):
+        assert np.abs(as_written(three, subtype) - as_written(one, subtype)).max() <= lsb, subtype
+
+
+def with_stock_layers(model):
+    """A copy of `model` whose generator uses torch's own InstanceNorm2d and Conv2d, as before the speed-up."""
+    stock = copy.deepcopy(model)
+    for module in list(stock.mel2mel.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, nn.GroupNorm):
+                setattr(module, name, nn.InstanceNorm2d(child.num_channels, affine=False))
+            elif isinstance(child, ToOneChannel):
+                conv = nn.Conv2d(child.in_channels, 1, child.kernel_size)
+                conv.load_state_dict(child.state_dict())
+                setattr(module, name, conv)
+    return stock
+
+
+def test_the_faster_fast_path_computes_what_the_stock_layers_did():
+    """The speed-up only reorders arithmetic: the shared STFT, group norm and the summed last convolution stay
+    within 1e-4 of torchaudio's log-mel and the stock layers, on the default model, through the whole pipeline."""
+    _, noisy = tone_in_noise(seconds=7.0)
+    stereo = np.stack([noisy, np.roll(noisy, 4001)])
+    model = load_model("default")
+    audio = torch.from_numpy(stereo)
+    log_mel = model.log_mel
+    torchaudio_log_mel = torch.log2((log_mel.mel(audio) * log_mel.power_scale).clamp_min(log_mel.config.log_floor))
+    torch.testing.assert_close(log_mel(audio), torchaudio_log_mel, atol=1e-4, rtol=0)
+    fast, stock = (MuseEnhance(model=m, device="cpu")(stereo, RATE) for m in (model, with_stock_layers(model)))
+    assert np.abs(fast - stock).max() < 1e-4 and np.abs(stock).max() > 0.1

@@ -8,8 +8,10 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from muse_fx import __version__
+from muse_fx import MuseEnhance, __version__
 from muse_fx.cli import main
+from muse_fx.engine.registry import get_entry, list_models
+from muse_fx.errors import MuseFxError
 
 
 @pytest.fixture
@@ -195,7 +197,7 @@ def test_interrupt_leaves_no_partial_output(run, tmp_path, monkeypatch, stage):
     if stage == "processing":
         from muse_fx.plugin import MuseEnhance
 
-        monkeypatch.setattr(MuseEnhance, "process", interrupt_second_time(MuseEnhance.process))
+        monkeypatch.setattr(MuseEnhance, "stream_block", interrupt_second_time(MuseEnhance.stream_block))
     else:
         import muse_fx.files
 
@@ -229,6 +231,29 @@ def test_presets_and_models_commands(run):
     assert 'type = "Limiter"' in run("presets", "show", "mastering-lite").output
     assert run("presets", "show", "nope").exit_code == 1
     assert run("models", "list").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["", "default", *(entry.name for entry in list_models())])
+def test_models_info_describes_every_bundled_model(run, name):
+    """full-band has no musecoder: `models info` crashed on it with an AttributeError (issue 25)."""
+    result = run("models", "info", *([name] if name else []))
+    entry = get_entry(name or "default")
+    assert result.exit_code == 0, result.output
+    assert f"name         {entry.name}\n" in result.output and entry.recipe in result.output
+    musecoder = "none (renders with the fast path only)" if entry.config.musecoder is None else "channels ×"
+    assert musecoder in next(line for line in result.output.splitlines() if line.startswith("musecoder"))
+
+
+def test_diffusion_without_a_musecoder_is_refused_in_each_interfaces_own_words(run, tmp_path, fast_only_model_path):
+    """The command line was told `musecoder='fast'`, Python syntax (issue 25); Python keeps it."""
+    source = write(tmp_path / "in.wav", seconds=0.2)
+    args = ("enhance", str(source), "-o", "out.wav", "--model", str(fast_only_model_path), "--musecoder", "diffusion")
+    result = run(*args, model=False)
+    assert result.exit_code == 1 and not (tmp_path / "out.wav").exists()
+    assert "has no musecoder" in result.output and "=" not in result.output.split("has no musecoder")[1]
+    assert "use --musecoder fast, or a model with one, such as --model cpu-small" in result.output
+    with pytest.raises(MuseFxError, match="use musecoder='fast', or a model with one, such as model='cpu-small'"):
+        MuseEnhance(model=fast_only_model_path, musecoder="diffusion")(np.zeros(100, np.float32), 16000)
 
 
 def test_unknown_preset_is_one_line(run, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 from test_server_support import encode, make_app, noise, solo
 
+from muse_fx import MuseEnhance
 from muse_fx.client import (
     ServerAuthError,
     ServerBusyError,
@@ -16,7 +17,7 @@ from muse_fx.client import (
     ServerUnreachableError,
     UploadTooLargeError,
 )
-from muse_fx.errors import AudioInputError, MuseFxError
+from muse_fx.errors import AudioInputError, MuseFxError, on_the_command_line
 from muse_fx.server.runner import run_in_background
 
 TOKEN = "client-test-token"
@@ -55,6 +56,17 @@ def test_missing_or_wrong_token_says_how_to_set_one(url, token, monkeypatch):
     assert isinstance(error.value, MuseFxError)
 
 
+def test_muse_enhance_takes_the_servers_token_and_never_shows_it(url, tiny_model_path, monkeypatch):
+    """The token could only come from $MUSE_FX_TOKEN (issue 25): a server process serving several users cannot."""
+    monkeypatch.delenv("MUSE_FX_TOKEN", raising=False)
+    audio = noise(1, 0.5, 16000)[0]
+    enhance = MuseEnhance(server=url, token=TOKEN, musecoder="fast")  # the server's default model: tiny
+    assert np.allclose(enhance(audio, 16000), solo(tiny_model_path, audio, 16000), atol=1e-5)
+    assert TOKEN not in repr(enhance)
+    with pytest.raises(ServerAuthError, match="refused the token"):
+        MuseEnhance(server=url, token="wrong", musecoder="fast")(audio, 16000)
+
+
 def test_unreachable_server_says_what_to_check():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -64,7 +76,10 @@ def test_unreachable_server_says_what_to_check():
             client.health()
     message = str(error.value)
     assert f"cannot reach muse-fx server at http://127.0.0.1:{port} (" in message
-    assert "is `muse-fx serve` running there?" in message and "--fallback-local" in message
+    assert "is `muse-fx serve` running there?" in message
+    # Python is told the parameter, the command line its flag (Python was told the flag: issue 25)
+    assert "pass fallback_local=True to MuseEnhance" in message and "--fallback-local" not in message
+    assert "add --fallback-local" in on_the_command_line(error.value)
 
 
 def test_enhance_array_matches_local_inference(client, tiny_model_path):

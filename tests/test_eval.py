@@ -91,7 +91,7 @@ def test_eval_writes_csv_table_and_spectrograms(pairs, tmp_path, tiny_model_path
     assert len(rows) == 8 and all(np.isfinite(float(r["fwsnrseg"])) for r in rows)
     table = (out / "summary.md").read_text()
     assert "| system | clips | MR-STFT ↓ | log-spec L1 ↓ | fwSNRseg (dB) ↑ | SI-SDR (dB) ↑ |" in table
-    assert "| paper | 2 |" in table and table in result.output
+    assert "| paper | 2 |" in table and table.split("\n## ")[0] in result.output
     assert sorted(p.name for p in (out / "spectrograms").iterdir()) == ["val_0.png", "val_1.png"]
 
 
@@ -194,3 +194,77 @@ def test_full_band_pairs_are_scored_at_their_own_rate_and_16k_metrics_stay(tmp_p
     row = next(csv.DictReader(open(tmp_path / "r" / "clips.csv")))
     assert float(row["muffling"]) < -20 and row["muffled"] == "1.0" and float(row["lsd_8_16k"]) > 10
     assert "| input | 1 |" in result.output and "muffled clips ↓" in result.output
+
+
+@pytest.fixture
+def bright_pairs(tmp_path):
+    """Two 44.1 kHz clips with energy up to 20 kHz, noisy inputs, and a "stepped" output: the clean 6 dB louder
+    from 8 kHz up, as two generator halves that disagree would leave it."""
+    rate, noise = 44100, np.random.default_rng(2)
+    t = np.arange(2 * rate) / rate
+    for i, f0 in enumerate((220.0, 330.0)):
+        clean = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, int(20000 / f0))) * np.exp(-2 * (t % 1))
+        clean = 0.1 * clean + 1e-3 * noise.standard_normal(len(t))
+        spectrum = np.fft.rfft(clean)
+        spectrum[np.fft.rfftfreq(len(t), 1 / rate) >= 8000] *= 2.0
+        sf.write(tmp_path / f"b{i}_clean.wav", clean.astype(np.float32), rate)
+        sf.write(tmp_path / f"b{i}_aug.wav", (clean + 0.01 * noise.standard_normal(len(t))).astype(np.float32), rate)
+        sf.write(tmp_path / f"b{i}_stepped.wav", np.fft.irfft(spectrum, n=len(t)).astype(np.float32), rate)
+    return tmp_path
+
+
+def test_eval_reports_tonal_balance_and_checks_criteria(bright_pairs, tmp_path):
+    out = tmp_path / "r"
+    args = ["--systems", "input,stepped", "--metrics", "fb_mrstft,holes,muffled,level", "--boundary", "8000"]
+    criteria = ["--criteria", "realmusic", "--candidate", "stepped", "--references", "input"]
+    result = CliRunner().invoke(evaluate, [str(bright_pairs), *args, *criteria, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "| system | deviation above 1 kHz (dB) ↓ | largest step (dB) | at (kHz) | step at 8.00 kHz (dB) |" in (
+        result.output
+    )
+    assert "| stepped | " in result.output and "| +6.0 | 8.00 | +6.0 |" in result.output
+    assert "| step at 8.00 kHz, up or down (dB) ≤ 3 | 6.0" in result.output and "| 3.000 | NO |" in result.output
+    assert "| clips muffled that the input was not | 0.000 | 0.000 | yes |" in result.output
+    assert (out / "tonal_balance.png").stat().st_size > 10_000
+    summary = (out / "summary.md").read_text()
+    assert "| band (Hz) | input | stepped |" in summary and "| 8000–8980 | " in summary
+    assert "| band (Hz)" not in result.output  # the long per-band table is in the file only
+    with open(out / "tonal_balance.csv") as f:
+        bands = list(csv.DictReader(f))
+    above = [float(b["stepped"]) for b in bands if float(b["low_hz"]) >= 8000]
+    below = [float(b["stepped"]) for b in bands if float(b["high_hz"]) <= 8000]
+    assert np.allclose(above, 6.02, atol=0.1) and np.allclose(below, 0.0, atol=0.1)
+    level = {r["system"]: float(r["level"]) for r in csv.DictReader(open(out / "clips.csv"))}
+    assert 0 < level["stepped"] < 6.02 and abs(level["input"]) < 0.5
+
+
+def test_eval_no_harm_gives_every_system_the_clean(bright_pairs, tmp_path):
+    args = [str(bright_pairs), "--no-harm", "--systems", "input", "--metrics", "fb_mrstft,holes,muffling,loudness"]
+    criteria = ["--criteria", "no-harm", "--candidate", "input", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(evaluate, [*args, *criteria])
+    assert result.exit_code == 0, result.output
+    assert "No harm: every system was given the clean as its input." in result.output
+    assert "| input | 2 | 0.000 | 0.000 | 0.000 | 0.000 |" in result.output
+    assert "| input | 0.00 | +0.0 |" in result.output and "3 of 3 met." in result.output
+
+
+def test_eval_no_harm_refuses_outputs_made_from_the_degraded_input(bright_pairs):
+    result = CliRunner().invoke(evaluate, [str(bright_pairs), "--no-harm", "--systems", "input,stepped"])
+    assert result.exit_code == 2 and "stepped are outputs made from the degraded input" in result.output
+
+
+def test_eval_runs_another_model_by_name_and_judges_the_first_of_ours(pairs, tmp_path, tiny_model_path):
+    system = f"fast:{tiny_model_path}"
+    args = [str(pairs), "--model", "no-such-model", "--systems", f"input,{system}", "--metrics", "spec_l1"]
+    result = CliRunner().invoke(evaluate, [*args, "--criteria", "paper-val", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert f"| {system} | 2 |" in result.output and f"## Criteria paper-val: {system}" in result.output
+    assert "| MR-STFT ≤ 1.50 | — | 1.500 | NO |" in result.output  # not measured in this run: not met
+
+
+def test_eval_criteria_name_systems_the_run_evaluates(pairs):
+    result = CliRunner().invoke(evaluate, [str(pairs), "--systems", "input", "--criteria", "realmusic"])
+    assert result.exit_code == 2 and "needs a --candidate" in result.output
+    args = ["--systems", "input", "--criteria", "realmusic", "--candidate", "input", "--references", "paper"]
+    result = CliRunner().invoke(evaluate, [str(pairs), *args])
+    assert result.exit_code == 2 and "judges paper, which --systems does not evaluate" in result.output

@@ -56,7 +56,7 @@ def test_the_plugin_and_the_board_report_seconds(tiny_model_path):
 
 def test_the_three_paths_give_identical_output(tiny_model_path):
     """Enhancer (tensors), MuseEnhance streamed block by block, and the server's batcher: one feeder, one result."""
-    pytest.importorskip("fastapi", reason="the server path needs `pip install muse-fx[server]`")
+    pytest.importorskip("fastapi", reason="the server path needs the `server` extra")
     from muse_fx.server.batcher import Batcher
     from muse_fx.server.enhance import enhance_audio
     from muse_fx.server.model_pool import load_models

@@ -61,6 +61,7 @@ def test_unreachable_server_is_named_not_blamed_on_the_disk(clip, tmp_path, no_r
     result = enhance(clip, "-o", tmp_path / "out.wav", "--server", url)
     assert result.exit_code == 1
     assert f"cannot reach muse-fx server at {url}" in result.output
+    assert "add --fallback-local" in result.output and "fallback_local=True" not in result.output
     assert not any(words in result.output for words in DISK_BLAME), result.output
     assert not (tmp_path / "out.wav").exists()
 
@@ -212,3 +213,33 @@ def test_presets_list_imports_no_engine():
     assert result.returncode == 0, result.stderr
     assert "mastering-lite" in result.stdout
     assert "heavy: []" in result.stdout
+
+
+# --- issue 25: muse-fx is not on PyPI ------------------------------------------------------------------------
+
+# `pip install muse-fx`, `pipx install 'muse-fx[ray]'`, `pip install "torch" "muse-fx[ray]"`…: muse-fx asked of an
+# index by name. Paths (`-e ~/muse_fx`, `.[ray]`) are installs from a clone, the only kind that works.
+INSTALL_BY_NAME = re.compile(r"""\bpipx? install\b[^\n`)&;|]*?(?<![\w./~-])["']?muse[-_]fx\b(?![\w./-])""")
+
+
+def test_install_by_name_is_recognised():
+    found = ["pip install muse-fx", "pipx install muse-fx", "pip install 'muse-fx[ray]'", "pip install -U muse_fx"]
+    found += ['pip install "torch" "muse-fx[ray]"']
+    clone = ['pip install -c constraints.txt -e ".[ray]"', "cd ~/muse_fx && pip install -e .", "pip install ~/muse_fx"]
+    clone += ["pip install -c constraints.txt -e . && muse-fx enhance take.wav"]
+    assert [bool(INSTALL_BY_NAME.search(line)) for line in found + clone] == [True] * len(found) + [False] * len(clone)
+
+
+def test_no_install_line_asks_an_index_for_muse_fx():
+    """The READMEs, error hints and docs said `pip install muse-fx` and pip answered "No matching distribution"."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode:
+        pytest.skip("not a git checkout")
+    offending = []
+    for name in listed.stdout.splitlines():
+        path = ROOT / name
+        if path == Path(__file__):  # its examples
+            continue
+        text = path.read_text(errors="ignore") if path.is_file() and path.stat().st_size < 1 << 20 else ""
+        offending += [f"{name}: {match.group()}" for match in INSTALL_BY_NAME.finditer(text)]
+    assert not offending, offending

@@ -1,10 +1,11 @@
-"""The training objectives that aim at what listeners hear as damage: dull highs, and highs brighter than the clean."""
+"""The training objectives that aim at what listeners hear as damage: dull highs, highs brighter than the clean, a
+long-term spectrum that tilts or steps, and holes cut in soft decays and low bands."""
 
 import math
 
 import torch
 
-from muse_fx.training.objectives import high_band_balance
+from muse_fx.training.objectives import UNWEIGHTED, UnderWeighting, balance_loss, high_band_balance, spectral_losses
 
 RATE = 44100
 
@@ -41,3 +42,60 @@ def test_each_side_has_a_gradient_towards_the_clean_balance():
         stepped = (output - 1e-3 * output.grad / output.grad.abs().max()).detach()
         before, after = (float(high_band_balance(x, clean, RATE)[side]) for x in (output.detach(), stepped))
         assert after < before
+
+
+def test_a_darkened_output_costs_more_balance_and_its_gradient_brightens_it():
+    """The long-term balance: a cut of 2 (log2 units, 6 dB) in the upper bands of every frame costs its mean."""
+    clean = torch.randn(2, 176, 50)
+    assert float(balance_loss(clean.clone(), clean)) == 0.0
+    darkened = clean.clone()
+    darkened[:, 100:] -= 2.0
+    output = darkened.requires_grad_()
+    loss = balance_loss(output, clean)
+    assert abs(float(loss.detach()) - 2.0 * 76 / 176) < 1e-5
+    loss.backward()
+    assert (output.grad[:, 100:] < 0).all() and (output.grad[:, :100] == 0).all()  # descent raises the cut bands
+
+
+def test_a_balance_loss_sees_a_step_that_frame_to_frame_noise_hides():
+    """The same L1 per frame, once as noise around the clean and once as a step at a band: only the step costs."""
+    clean = torch.zeros(1, 176, 400)
+    noisy = clean + torch.where(torch.rand(1, 176, 400) < 0.5, -1.0, 1.0)
+    stepped = clean.clone()
+    stepped[:, 128:] += 1.0
+    assert float(balance_loss(noisy, clean)) < 0.1 < float(balance_loss(stepped, clean))
+
+
+def _low_and_high(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """1 s of a 200 Hz tone and a 5 kHz tone at the given per-sample amplitudes, as a batch of one."""
+    t = torch.arange(RATE) / RATE
+    return (low * torch.sin(2 * math.pi * 200 * t) + high * torch.sin(2 * math.pi * 5000 * t)).unsqueeze(0)
+
+
+def test_the_weighted_over_suppression_penalty_costs_holes_most_in_soft_decays_and_low_bands():
+    """A loud first half and a second half 20 dB softer. Dropping the low tone in the soft half (a cello's decay
+    gated) costs more than dropping the high tone in the loud half once the penalty is weighed where holes occur."""
+    loud = torch.cat([torch.ones(RATE // 2), torch.full((RATE // 2,), 0.1)])
+    clean = _low_and_high(loud, loud)
+    gated_low_decay = _low_and_high(torch.cat([loud[: RATE // 2], torch.zeros(RATE // 2)]), loud)
+    dulled_loud_high = _low_and_high(loud, torch.cat([torch.zeros(RATE // 2), loud[RATE // 2 :]]))
+    weighting = UnderWeighting(quiet=4.0, low=6.0, low_hz=500.0)
+
+    def under(output, weights=UNWEIGHTED):
+        return float(spectral_losses(output, clean, RATE, weights)[1])
+
+    plain = under(gated_low_decay) / under(dulled_loud_high)
+    weighted = under(gated_low_decay, weighting) / under(dulled_loud_high, weighting)
+    assert weighted > 1.0 and weighted > 3 * plain
+    output = gated_low_decay.clone().requires_grad_()
+    spectral_losses(output, clean, RATE, weighting)[1].backward()
+    assert output.grad is not None
+    stepped = (output - 1e-2 * output.grad / output.grad.abs().max()).detach()
+    assert under(stepped, weighting) < under(gated_low_decay, weighting)
+
+
+def test_zero_weights_are_the_plain_mean():
+    clean, output = torch.randn(2, 8000), torch.randn(2, 8000)
+    plain = spectral_losses(output, clean, 16000)
+    explicit = spectral_losses(output, clean, 16000, UnderWeighting(quiet=0.0, low=0.0))
+    assert all(torch.equal(a, b) for a, b in zip(plain, explicit))

@@ -1,12 +1,17 @@
 """Presets: bundled ones load, user ones override, save/load round-trips, errors name file, entry and choices."""
 
+import tomllib
+
 import numpy as np
 import pyloudnorm
 import pytest
 import soundfile as sf
+from click.testing import CliRunner
 from pedalboard import Compressor, HighpassFilter, Limiter
 
 from muse_fx import MuseEnhance, Pedalboard, load_preset, save_preset
+from muse_fx.board import is_native, native_signature
+from muse_fx.cli import main
 from muse_fx.errors import PresetError
 from muse_fx.files import enhance_file
 from muse_fx.loudness import MATCH_INPUT, Loudness, LoudnessMeter
@@ -45,6 +50,19 @@ def test_round_trip(tmp_path, tiny_model_path):
     assert again.loudness == board.loudness == Loudness(MATCH_INPUT, ceiling_db=-1.0)
 
 
+@pytest.mark.parametrize("name", BUNDLED)
+def test_a_saved_preset_reads_as_written_and_sets_the_same_parameters(name, tmp_path, tiny_model_path):
+    """pedalboard reads a q of 1.2 back as 1.2000000476837158, which the audition page showed (issue 25)."""
+    board = load_preset(name, model=str(tiny_model_path))
+    saved = save_preset(board, tmp_path / "saved.toml")
+    written = tomllib.loads(available()[name].read_text())["plugin"]
+    for given, wrote in zip(written, tomllib.loads(saved.read_text())["plugin"]):
+        assert {key: wrote[key] for key in given if key != "model"} == {k: v for k, v in given.items() if k != "model"}
+    for plugin, again in zip(board, load_preset(saved)):
+        names = native_signature(type(plugin)) if is_native(plugin) else ["mix", "strength"]
+        assert [getattr(again, k) for k in names] == [getattr(plugin, k) for k in names]
+
+
 def test_strength_is_a_preset_key_that_round_trips(tmp_path, tiny_model_path):
     path = tmp_path / "soft.toml"
     path.write_text(f'[[plugin]]\ntype = "MuseEnhance"\nstrength = 0.4\nmodel = "{tiny_model_path}"\n')
@@ -69,18 +87,127 @@ def test_user_presets_add_and_override(tiny_model_path):
     "text, message",
     [
         (
-            '[[plugin]]\ntype = "Reverbb"\n',
-            r"plugin #1: unknown plugin type 'Reverbb'; valid types: MuseEnhance, .*Reverb",
+            '[[plugin]]\ntype = "LowpassFilter"\ncutoff_frequency_hz = nan\n',
+            r"#1: LowpassFilter: cutoff_frequency_hz is nan; give a",
         ),
-        ('[[plugin]]\ntype = "Reverb"\nsize = 2\n', r"plugin #1: Reverb has no parameter 'size'; valid: room_size"),
+        (
+            '[[plugin]]\ntype = "HighpassFilter"\ncutoff_frequency_hz = -50\n',
+            r"cutoff_frequency_hz must be a frequency above 0 Hz",
+        ),
+        (
+            '[[plugin]]\ntype = "LadderFilter"\ncutoff_hz = 0\n',
+            r"LadderFilter: cutoff_hz must be a frequency above 0 Hz, got 0",
+        ),
+        ('[[plugin]]\ntype = "Gain"\ngain_db = inf\n', r"plugin #1: Gain: gain_db is inf; give a finite number"),
+        (
+            '[[plugin]]\ntype = "PeakFilter"\ngain_db = 400\n',
+            r"PeakFilter: gain_db must be a level in dB from -120 to \+60, got 400",
+        ),
+        (
+            '[[plugin]]\ntype = "Chorus"\nfeedback = 5\n',
+            r"Chorus: feedback must be a feedback amount from -1 to \+1, got 5",
+        ),
+        ('[[plugin]]\ntype = "Limiter"\nrelease_ms = nan\n', r"Limiter: release_ms is nan"),
+        ('[[plugin]]\ntype = "Resample"\ntarget_sample_rate = 1e6\n', r"target_sample_rate must be a rate above 0 Hz"),
+        ('[[plugin]]\ntype = "Gain"\ngain_db = "loud"\n', r"Gain: gain_db must be a number, got 'loud'"),
+        ('plugin = ["Gain"]\n', r"plugin #1: is 'Gain', not a table: write each plugin as \[\[plugin\]\]"),
+        ('[plugin]\ntype = "Gain"\n', r": write \[\[plugin\]\], with double brackets, above each plugin's keys"),
+        ("[[plugin]]\ngain_db = 1\n", r"plugin #1: has no type; give type = one of MuseEnhance, .*Gain"),
+        ('[[plugin]]\ntype = ["Gain"]\n', r"plugin #1: has type \['Gain'\], not a name; give type = one of"),
+        (
+            'loudnes = -14\n[[plugin]]\ntype = "Gain"\n',
+            r"unknown key 'loudnes' \(did you mean 'loudness'\?\); valid: desc",
+        ),
+        (
+            '[[plugin]]\ntype = "Gain"\nloudness = -14\n',
+            r"Gain has no parameter 'loudness': 'loudness' belongs at the top",
+        ),
+        (
+            '[[plugin]]\ntype = "Gain"\nloudnes = -14\n',
+            r"'loudnes' \(did you mean 'loudness'\?\): 'loudness' belongs at",
+        ),
+        ('mix = 0.5\n[[plugin]]\ntype = "Gain"\n', r"unknown key 'mix': 'mix' is a MuseEnhance setting: put it in"),
+        ('[[plugin]]\ntype = "Gain"\n[extra]\nx = 1\n', r"unknown key 'extra'; valid: description, loudness"),
+        ('description = 3\n[[plugin]]\ntype = "Gain"\n', r"description must be text in quotes, got 3"),
+        (
+            '[[plugin]]\ntype = "Convolution"\nimpulse_response_filename = "room.wav"\n',
+            r"plugin #1: Convolution: impulse_response_filename: no file at .*room.wav; give the path of an audio file",
+        ),
+    ],
+)
+def test_every_preset_fault_is_one_message_naming_file_plugin_and_fix(tmp_path, text, message):
+    """NaN, infinite or out-of-range values, malformed tables, missing files and misspelt keys: each gets one
+    message naming the file, the plugin or key, what is wrong and what to give instead (was accepted, ignored or a
+    traceback)."""
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(PresetError, match=message) as error:
+        load_preset(path)
+    assert str(error.value).startswith(f"preset {path}")
+
+
+def test_an_impulse_response_is_read_from_the_presets_folder(tmp_path, monkeypatch):
+    impulse = np.zeros(256, np.float32)
+    impulse[0] = 1.0
+    sf.write(tmp_path / "room.wav", impulse, 44100)
+    (tmp_path / "room.toml").write_text('[[plugin]]\ntype = "Convolution"\nimpulse_response_filename = "room.wav"\n')
+    monkeypatch.chdir(tmp_path.parent)
+    board = load_preset(tmp_path / "room.toml")
+    audio = np.random.default_rng(0).standard_normal((1, 4410)).astype(np.float32) * 0.1
+    assert np.corrcoef(board(audio, 44100)[0], audio[0])[0, 1] > 0.99  # a unit impulse (pedalboard scales it)
+
+
+def test_a_cutoff_above_nyquist_is_named_when_the_rate_is_known(tmp_path):
+    """A 30 kHz low-pass is fine on 96 kHz audio; on 44.1 kHz audio pedalboard returned Inf, now the preset is named."""
+    path = tmp_path / "bright.toml"
+    path.write_text('[[plugin]]\ntype = "Gain"\n[[plugin]]\ntype = "LowpassFilter"\ncutoff_frequency_hz = 30000\n')
+    board = load_preset(path)
+    noise = np.random.default_rng(0).standard_normal((2, 9600)).astype(np.float32) * 0.1
+    assert np.isfinite(board(noise, 96000)).all()
+    message = rf"preset {path}: plugin #2: LowpassFilter: cutoff_frequency_hz 30000 Hz is not below 22050 Hz"
+    with pytest.raises(PresetError, match=message + r", the highest frequency 44100 Hz audio holds; set it below"):
+        board(noise, 44100)
+    with pytest.raises(PresetError, match=message):
+        board.process(noise, 44100, reset=False)
+
+
+def test_presets_list_names_a_broken_user_preset_and_goes_on():
+    folder = user_dir()
+    folder.mkdir(parents=True)
+    (folder / "broken.toml").write_text("[[plugin]\n")
+    result = CliRunner().invoke(main, ["presets", "list"])
+    assert result.exit_code == 0, result.output
+    assert f"! {folder / 'broken.toml'} is not a valid preset file (Expected" in result.output
+    assert "mastering-lite" in result.output
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            '[[plugin]]\ntype = "Reverbb"\n',
+            r"plugin #1: unknown plugin type 'Reverbb' \(did you mean 'Reverb'\?\); give type = one of MuseEnhance, ",
+        ),
+        (
+            '[[plugin]]\ntype = "Reverb"\nsize = 2\n',
+            r"#1: Reverb has no parameter 'size' \(did you mean 'room_size'\?\); valid: room",
+        ),
+        (
+            '[[plugin]]\ntype = "Reverb"\nwetness = 2\n',
+            r"#1: Reverb has no parameter 'wetness'; valid: room_size, damping",
+        ),
         (
             '[[plugin]]\ntype = "Gain"\n[[plugin]]\ntype = "MuseEnhance"\nmixx = 1\n',
-            r"plugin #2: unknown MuseEnhance key 'mixx'; valid: model",
+            r"plugin #2: unknown MuseEnhance key 'mixx' \(did you mean 'mix'\?\); valid: model",
         ),
         ('[[plugin]]\ntype = "MuseEnhance"\nmix = 3\n', r"plugin #1: MuseEnhance: mix must be between"),
         ('[[plugin]]\ntype = "MuseEnhance"\nstrength = 1.2\n', r"plugin #1: MuseEnhance: strength must be between 0.0"),
         ('[[plugin]]\ntype = "MuseEnhance"\nstrength = "half"\n', r"MuseEnhance: strength must be .*got 'half'"),
-        ('[[plugin]]\ntype = "Compressor"\nratio = "high"\n', r"plugin #1: Compressor: bad value"),
+        (
+            '[[plugin]]\ntype = "Compressor"\nratio = "high"\n',
+            r"plugin #1: Compressor: ratio must be a number, got 'high'",
+        ),
+        ('[[plugin]]\ntype = "Compressor"\nratio = 0.5\n', r"plugin #1: Compressor: bad value \(.*ratio must be"),
         ('description = "x"\n', r"lists no plugins"),
         ("[[plugin]\n", r"is not valid TOML"),
         ('loudness = "loud"\n[[plugin]]\ntype = "Gain"\n', r'loudness must be "match-input" or a LUFS value'),

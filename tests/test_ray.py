@@ -1,19 +1,26 @@
 """muse-fx on Ray: batch enhancement and Ray Serve on one private single-node cluster for the whole module
-(`ray.init` takes ~25 s cold), kept on loopback and to 2 CPUs. Ray's tests skip without `pip install muse-fx[ray]`;
+(`ray.init` takes ~25 s cold), kept on loopback and to 2 CPUs. Ray's tests skip without the `ray` extra;
 the first tests check that the core package works, and says how to get Ray, without it."""
 
 import functools
+import ipaddress
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from conftest import torch_threads
 
 from muse_fx.cli import main
 from muse_fx.file_jobs import build_board
@@ -56,7 +63,7 @@ def test_without_ray_the_commands_say_how_to_install_it(command, tmp_path):
         "print(result.exit_code, result.output)\n"
     )
     assert result.stdout.startswith("1 "), result.stdout + result.stderr
-    assert "pip install 'muse-fx[ray]'" in result.stdout
+    assert 'install the ray extra in your clone of muse_fx: pip install -c constraints.txt -e ".[ray]"' in result.stdout
 
 
 def test_ray_address_that_looks_like_an_input_is_refused_with_a_hint(tmp_path):
@@ -82,7 +89,7 @@ def cluster():
     try:
         import_ray(loopback=True)
     except RayMissingError:
-        pytest.skip("the Ray tests need `pip install muse-fx[ray]`")
+        pytest.skip("the Ray tests need the `ray` extra")
     with connected(LOCAL, num_cpus=2) as ray:
         yield ray
 
@@ -233,6 +240,102 @@ def test_a_file_that_kills_every_worker_fails_alone_after_the_retries(dying_boar
     assert_same_audio(out / "mono16k.wav", local_outputs / "mono16k.wav")
 
 
+def test_with_the_bundled_model_a_worker_writes_what_a_local_run_at_its_thread_count_writes(cluster, library, tmp_path):
+    """A worker runs torch on max(1, floor(--ray-cpus-per-worker)) threads; the sums of the bundled model round
+    differently at other counts (test_bundled_model.py), so the same audio means the same count."""
+    from muse_fx.files import enhance_file
+
+    make_board = functools.partial(build_board, None, model="default", device="cpu")
+    assert enhance_with(make_board, library, ["stereo44k.flac"], tmp_path / "ray") == []
+    with torch_threads(1):
+        enhance_file(make_board(), library / "stereo44k.flac", tmp_path / "local.flac")
+    assert_same_audio(tmp_path / "ray" / "stereo44k.flac", tmp_path / "local.flac")
+
+
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and SIGHUP")
+
+
+def long_take(folder: Path) -> Path:
+    """Ten minutes of noise: long enough to be stopped while a worker renders it."""
+    folder.mkdir()
+    audio = np.random.default_rng(0).standard_normal((600 * 16000, 1)).astype(np.float32) * 0.1
+    sf.write(folder / "long.wav", audio, 16000)
+    return folder / "long.wav"
+
+
+def wait_for_temp_files(out: Path, running: Callable[[], bool]) -> None:
+    """Returns once a worker writes its temp output into `out` (hidden names, muse_fx.atomic)."""
+    deadline = time.monotonic() + 180
+    while not list(out.glob(".*")):
+        assert running(), "the run ended before it wrote anything"
+        assert time.monotonic() < deadline, "no worker started rendering"
+        time.sleep(0.05)
+
+
+def listening_addresses(pids: set[int]) -> set[str]:
+    """The local addresses on which the processes `pids` accept TCP connections or UDP datagrams."""
+    return {
+        connection.laddr.ip
+        for connection in psutil.net_connections(kind="inet")
+        if connection.pid in pids and (connection.status == psutil.CONN_LISTEN or connection.type == socket.SOCK_DGRAM)
+    }
+
+
+def on_loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    return address.is_loopback or bool(getattr(address, "ipv4_mapped", None) and address.ipv4_mapped.is_loopback)
+
+
+def ray_processes(driver: int) -> set[int]:
+    """The driver and what it started: GCS, raylet, agents and the workers."""
+    return {driver, *(child.pid for child in psutil.Process(driver).children(recursive=True))}
+
+
+@POSIX
+def test_sigterm_stops_a_ray_run_like_ctrl_c_and_its_cluster_listens_on_loopback_only(tiny_model_path, tmp_path):
+    """systemd, Kubernetes and `ray job stop` send SIGTERM; ray.init's own handler aborted the driver."""
+    source, out = long_take(tmp_path / "in"), tmp_path / "out"
+    command = [sys.executable, "-c", "from muse_fx.cli import main; main()", "enhance", str(source)]
+    options = ["--output-dir", str(out), "--model", str(tiny_model_path), "--device", "cpu", *RAY_WORKERS[:4]]
+    process = subprocess.Popen([*command, *options], stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_temp_files(out, lambda: process.poll() is None)
+        addresses = listening_addresses(ray_processes(process.pid))
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert addresses and all(map(on_loopback, addresses)), addresses
+    assert process.returncode == 143, stderr
+    assert "stopped by SIGTERM: the files in progress were not written" in stderr
+    assert "Traceback" not in stderr and "SIGTERM received" not in stderr  # no stack dump
+    assert list(out.iterdir()) == []
+
+
+@POSIX
+def test_sighup_stops_a_ray_run_with_its_own_exit_status(cluster, model_args, tmp_path):
+    """Ray's waits turn the signal into a bare KeyboardInterrupt, which exited 130 as if it were Ctrl-C."""
+    source, out = long_take(tmp_path / "in"), tmp_path / "out"
+    args = ["enhance", str(source), "--output-dir", str(out), *model_args, *RAY_WORKERS[:4]]
+    running = threading.Event()
+    running.set()
+
+    def hang_up() -> None:
+        wait_for_temp_files(out, running.is_set)
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    previous = signal.signal(signal.SIGHUP, lambda *_: None)  # a signal that comes too late must not end pytest
+    try:
+        threading.Thread(target=hang_up, daemon=True).start()
+        result = CliRunner().invoke(main, args)
+    finally:
+        running.clear()
+        signal.signal(signal.SIGHUP, previous)
+    assert result.exit_code == 129, result.output
+    assert "stopped by SIGHUP: the files in progress were not written" in result.output
+    assert list(out.iterdir()) == []
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -240,8 +343,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(cluster, tiny_model_path):
-    """`muse-fx serve --ray` with 2 replicas and a token, on loopback; the command returns once they serve."""
+def served(cluster, tiny_model_path, fast_only_model_path):
+    """`muse-fx serve --ray` with 2 replicas and a token, on loopback; the command returns once they serve.
+    The tiny model is the default; a second one has no musecoder, as the bundled default (full-band)."""
     import muse_fx.scale.serve
 
     port = free_port()
@@ -257,6 +361,8 @@ def served(cluster, tiny_model_path):
         str(port),
         "--model",
         str(tiny_model_path),
+        "--model",
+        str(fast_only_model_path),
         "--device",
         "cpu",
         "--max-upload-mb",
@@ -269,7 +375,7 @@ def served(cluster, tiny_model_path):
         result = CliRunner().invoke(main, args, env={"MUSE_FX_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output
     url = f"http://127.0.0.1:{port}"
-    assert f"tiny.safetensors on Ray Serve (2 replica(s)) at {url} (token required)" in result.output
+    assert f"fast-only.safetensors on Ray Serve (2 replica(s)) at {url} (token required)" in result.output
     yield url
     from ray import serve
 
@@ -326,7 +432,7 @@ def test_serve_wants_the_token(served):
     with pytest.raises(ServerAuthError, match="MUSE_FX_TOKEN"), ServerClient(served, token="wrong") as client:
         client.models()
     with ServerClient(served, token=TOKEN) as client:
-        assert client.health()["ready"] and [m["name"] for m in client.models()] == ["tiny"]
+        assert client.health()["ready"] and [m["name"] for m in client.models()] == ["tiny", "fast-only"]
 
 
 def test_serve_keeps_the_servers_limits_and_error_codes(served, library):
@@ -341,8 +447,11 @@ def test_serve_keeps_the_servers_limits_and_error_codes(served, library):
     encoded = io_wav(too_long, 16000)
     assert post(files={"file": ("long.wav", encoded)}).status_code == 413
     assert post(files={"file": ("big.wav", b"\0" * (2 << 20))}).status_code == 413  # over --max-upload-mb 1
-    unknown = post(files={"file": ("a.wav", io_wav(too_long[:1600], 16000))}, data={"model": "other"})
+    short = io_wav(too_long[:1600], 16000)
+    unknown = post(files={"file": ("a.wav", short)}, data={"model": "other"})
     assert unknown.status_code == 422 and "not loaded on this server" in unknown.json()["detail"]
+    no_musecoder = post(files={"file": ("a.wav", short)}, data={"model": "fast-only", "musecoder": "diffusion"})
+    assert no_musecoder.status_code == 422 and "send musecoder=fast" in no_musecoder.json()["detail"]  # was a 500
 
 
 def io_wav(audio: np.ndarray, rate: int) -> bytes:
@@ -370,6 +479,12 @@ def test_muse_enhance_and_the_daw_actions_work_against_serve(
 
     make_enhance_file(server=served)(library / "mono16k.wav", tmp_path / "daw.wav")  # what Reaper and Audacity call
     assert_same_audio(tmp_path / "daw.wav", embedded_answer(embedded, library / "mono16k.wav", tmp_path))
+
+
+def test_a_private_cluster_and_its_serve_replicas_listen_on_loopback_only(served):
+    """Serve's replicas opened their gRPC server for calls between deployments on every interface."""
+    addresses = listening_addresses(ray_processes(os.getpid()))
+    assert addresses and all(map(on_loopback, addresses)), addresses
 
 
 def test_serve_config_files_build_the_same_application(cluster, tiny_model_path, tmp_path):

@@ -1,6 +1,7 @@
 """README.md's Python examples run as tests, so the first thing a newcomer copies works."""
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,19 @@ def test_readme_has_python_examples():
 def test_readme_example_runs(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that save files write here
     exec(compile(code, str(README), "exec"), {"__name__": "readme_example"})
+
+
+def test_readme_enhance_commands_ask_for_diffusion_only_of_a_model_with_a_musecoder():
+    """`--musecoder diffusion --steps 50` was refused with the default model, full-band (issue 25)."""
+    from muse_fx.cli.enhance import enhance
+    from muse_fx.engine.registry import get_entry
+
+    commands = re.findall(r"^muse-fx enhance (.*)$", README.read_text(), flags=re.MULTILINE)
+    diffusion = [enhance.make_context("enhance", shlex.split(line)).params for line in commands]
+    diffusion = [params for params in diffusion if params["musecoder"] == "diffusion"]
+    assert diffusion, "the README shows diffusion on the command line"
+    for params in diffusion:
+        assert get_entry(params["model"] or "default").config.musecoder is not None, params
 
 
 def test_readme_test_command_is_what_ci_runs():

@@ -2,7 +2,12 @@
 
 import numpy as np
 import pytest
-from test_server_support import TestClient, decode, encode, make_app, noise, solo
+from test_server_support import CPU, TestClient, decode, encode, make_app, noise, solo
+
+from muse_fx.server.app import create_app
+from muse_fx.server.limits import ServerConfig
+from muse_fx.server.model_pool import load_models
+from muse_fx.server.params import parse_params
 
 TOKEN = "s3cret-token"
 
@@ -86,6 +91,25 @@ def test_empty_audio_is_422_like_the_cli(client):
 def test_bad_parameters_are_422_naming_the_problem(client, fields, message):
     response = post(client, encode(noise(1, 0.1, 16000), 16000), **fields)
     assert response.status_code == 422 and message in response.json()["detail"]
+
+
+def test_diffusion_with_a_model_without_musecoder_is_a_422_naming_one_with(tiny_model_path, fast_only_model_path):
+    """It was a 500 with a traceback (issue 25); a model without one on its own renders with the fast path."""
+    models = load_models([str(fast_only_model_path), str(tiny_model_path)], CPU)
+    with TestClient(create_app(models, CPU, ServerConfig())) as client:
+        audio = encode(noise(1, 0.1, 16000), 16000)
+        refused = post(client, audio, musecoder="diffusion")
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == (
+            "model 'fast-only' has no musecoder (it renders with the fast path only); send musecoder=fast, "
+            "or model=tiny (loaded with one)"
+        )
+        assert post(client, audio, model="tiny", musecoder="diffusion").status_code == 200
+        assert post(client, audio).status_code == 200
+    # On a GPU the server's default is diffusion; a model without a musecoder still gets the fast path
+    from starlette.datastructures import FormData
+
+    assert parse_params(FormData(), ["fast-only"], "diffusion", 2, {"fast-only"}).settings.musecoder == "fast"
 
 
 def test_a_request_cannot_name_a_path(client, tiny_model_path, tmp_path, monkeypatch):

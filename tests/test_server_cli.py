@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from muse_fx.cli.serve import serve
 
-pytest.importorskip("uvicorn", reason="the server tests need `pip install muse-fx[server]`")
+pytest.importorskip("uvicorn", reason="the server tests need the `server` extra")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Load and faults on a real uvicorn server (loopback, ephemeral port): many clients at once, hang-ups, a full
 queue. None of it may crash the server, and every accepted request must get a complete, correct answer."""
 
+import select
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ import pytest
 from test_server_support import encode, make_app, noise, solo
 
 from muse_fx.client import ServerBusyError, ServerClient
+from muse_fx.server import upload
 from muse_fx.server.runner import run_in_background
 
 BOUNDARY = "muse-fx-test"
@@ -120,3 +122,21 @@ def test_full_queue_answers_503_with_retry_after_and_clients_retry(tiny_model_pa
         started = time.monotonic()
         out = ServerClient(url, retries=3, backoff=0.01).enhance_array(noise(1, 0.2, 16000), 16000)
         assert out.shape == (1, 3200) and time.monotonic() - started >= 1.0  # waited as told
+
+
+def test_a_trickling_upload_gets_408_and_frees_its_slot(tiny_model_path, monkeypatch):
+    """Uploads at a byte every two seconds held every slot for --timeout (600 s), and everyone else got 503."""
+    monkeypatch.setattr(upload, "UPLOAD_GRACE", 0.5)
+    with run_in_background(make_app(tiny_model_path, max_requests=1, min_upload_rate=1.0, idle_timeout=1.0)) as url:
+        body = multipart(encode(noise(1, 0.5, 16000), 16000))
+        started = time.monotonic()
+        with raw_post(url, body[:100], declared=len(body)) as trickle:
+            for byte in body[100:200]:  # 5 bytes a second, against a minimum of 1 KiB/s
+                if select.select([trickle], [], [], 0.2)[0]:
+                    break
+                trickle.sendall(bytes([byte]))
+            answered_after = time.monotonic() - started
+            answer = b"".join(iter(lambda: trickle.recv(4096), b""))
+        assert answer.split()[1] == b"408" and b"slower than this server's minimum of 1 KiB/s" in answer
+        assert answered_after < 5
+        assert ServerClient(url, retries=0).enhance_array(noise(1, 0.2, 16000), 16000).shape == (1, 3200)

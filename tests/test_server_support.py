@@ -8,7 +8,7 @@ import soundfile as sf
 import torch
 
 for _package in ("fastapi", "uvicorn", "multipart", "httpx"):  # a module importing this one skips without them
-    pytest.importorskip(_package, reason="the server tests need `pip install muse-fx[server]`")
+    pytest.importorskip(_package, reason="the server tests need the `server` extra")
 
 from fastapi.testclient import TestClient  # noqa: E402  (re-exported for test_server.py)
 

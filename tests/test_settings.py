@@ -91,7 +91,7 @@ def test_muse_enhance_takes_every_preset_key_with_the_declared_default():
 
 
 def test_server_fields_and_422s_come_from_the_declarations():
-    pytest.importorskip("fastapi", reason="the server tests need `pip install muse-fx[server]`")
+    pytest.importorskip("fastapi", reason="the server tests need the `server` extra")
     from fastapi import HTTPException
     from starlette.datastructures import FormData
 

@@ -287,6 +287,27 @@ def test_export_takes_the_high_half_from_another_run_of_the_same_split_preset(tm
     assert "high half from muse-fx train mel2mel" in result.output
 
 
+def test_export_writes_no_folder_of_the_training_machine_into_the_weights(tmp_path):
+    """full-band 1.0 shipped with `clean data /work/data44/clean` in its metadata (issue 25): the weights ship."""
+    from safetensors import safe_open
+
+    data = tmp_path / "machine-data"
+    for name, seed in (("low", 1), ("high", 2)):
+        _split_checkpoint(tmp_path / f"{name}.pt", seed)
+        state = torch.load(tmp_path / f"{name}.pt", weights_only=False)
+        torch.save({**state, "train_config": load_config("full_band", data=data).to_dict()}, tmp_path / f"{name}.pt")
+    args = [str(tmp_path / "low.pt"), "--name", "spliced", "--version", "1", "--out-dir", str(tmp_path / "out")]
+    result = CliRunner().invoke(train, ["export", *args, "--high-band", str(tmp_path / "high.pt")])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    with safe_open(str(tmp_path / "out" / "spliced-1.safetensors"), framework="pt") as f:
+        metadata = f.metadata()
+    assert str(tmp_path) not in str(metadata) and str(tmp_path) not in (tmp_path / "out" / "registry.toml").read_text()
+    assert metadata["recipe"].endswith(
+        "data clean (muse-fx data render), rirs.pt (muse-fx data rirs), babble.pt (muse-fx data babble), "
+        "degradations drawn on the fly"
+    )
+
+
 def test_export_names_a_file_that_cannot_give_a_high_half(trained, tmp_path):
     _split_checkpoint(tmp_path / "split.pt", 1)
     (tmp_path / "model.safetensors").write_bytes(b"not a checkpoint")

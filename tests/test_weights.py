@@ -1,9 +1,11 @@
 """Weights as versioned data: loading by path and by registry name, and clear errors for bad files."""
 
 import dataclasses
+import re
 
 import pytest
 import torch
+from safetensors import safe_open
 from tiny_model import TINY, save_tiny_model
 
 from muse_fx.engine import registry
@@ -90,10 +92,32 @@ def test_registry_config_mismatch(fake_registry):
 
 
 def test_missing_bundled_file(fake_registry):
-    with pytest.raises(ModelError, match="is missing; reinstall"):
+    restore = "is missing; restore it with `git checkout -- muse_fx/bundled_models` and reinstall in your clone"
+    with pytest.raises(ModelError, match=restore):
         load_entry(dataclasses.replace(fake_registry, file="gone.safetensors"))
 
 
 def test_unknown_name_lists_choices():
     with pytest.raises(ModelError, match="unknown model 'no-such-model'"):
         load_model("no-such-model")
+
+
+def test_the_same_weights_make_the_same_file(tmp_path):
+    """safetensors writes metadata in hash order: without sorting, each export of one model had another sha256."""
+    model = MuseModel(TINY)
+    first, second = (save_model(model, tmp_path / f"{n}.safetensors", name="t", version="1") for n in "ab")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def local_paths(text: str) -> list[str]:
+    """Absolute or home-relative paths in `text` (POSIX, Windows drive or ~), as a build machine would write them."""
+    return re.findall(r"(?:^|[\s'\"(=:])((?:/|~/|[A-Za-z]:[\\/])[^\s,;'\")]+)", text)
+
+
+@pytest.mark.parametrize("entry", registry.list_models(), ids=lambda entry: entry.name)
+def test_bundled_weights_describe_themselves_as_the_registry_does_and_name_no_local_path(entry):
+    """full-band 1.0 shipped with another recipe than its registry entry, naming the build machine's data folder."""
+    with safe_open(str(entry.path), framework="pt") as f:
+        meta = f.metadata()
+    assert (meta["name"], meta["version"], meta["recipe"]) == (entry.name, entry.version, entry.recipe)
+    assert not [path for value in meta.values() for path in local_paths(value)]

@@ -24,12 +24,13 @@ from pathlib import Path
 from muse_fx.audio_io import OutputError
 from muse_fx.audition.render import Excerpt, Take, picture, read_excerpt, render_anchor, render_original, render_variant
 from muse_fx.audition.variants import Variant, slug
-from muse_fx.presets.files import user_dir
+from muse_fx.presets.files import unused_name, user_dir
 
 ASSETS = Path(__file__).parent / "assets"
 TEMPLATES = ("index.html", "audition.css", "audition.js")
 PAGE_FILES = {*TEMPLATES, "data.js", "audio", "images"}
 HIDDEN_REFERENCE = "hidden reference"
+BLIND_PICTURE_TITLE = "the reference for every item: a blind test shows no item's own spectrogram"
 
 
 def _is_page(folder: Path) -> bool:
@@ -95,6 +96,8 @@ def write_audition(
 ) -> Excerpt:
     """Render the original and every variant of the excerpt and write the page to `out`/index.html."""
     excerpt = read_excerpt(source, start, duration)
+    for warning in excerpt.warnings:
+        report(f"! {warning}")
     with staged_folder(out, overwrite) as folder:
         scratch = folder / "render"
         scratch.mkdir()
@@ -118,12 +121,18 @@ def _audio_script(wav: Path, script: Path, item_id: str) -> None:
 
 
 def _picture_data(folder: Path, takes: list[Take], index: int, blind: bool, rate: int) -> dict | None:
-    """Before/after spectrogram of take `index` (the original alone for 0); in blind mode only the original's."""
+    """Before/after spectrogram of take `index` (the original alone for 0). In blind mode only the reference's,
+    shown for every item, so it says so rather than call itself the original of whatever is playing."""
     if blind and index:
         return None
     original, take = takes[0], takes[index]
-    panels = {"original": original.wav} if index == 0 else {"before": original.wav, "after": take.wav}
-    shown = picture(panels, rate, folder / "images" / f"item-{index:02d}.png", take.name if index else "")
+    if blind:
+        panels, title = {"reference (key 0)": original.wav}, BLIND_PICTURE_TITLE
+    elif index:
+        panels, title = {"before": original.wav, "after": take.wav}, take.name
+    else:
+        panels, title = {"original": original.wav}, ""
+    shown = picture(panels, rate, folder / "images" / f"item-{index:02d}.png", title)
     fields = dataclasses.asdict(shown)
     return {**fields, "path": shown.path.relative_to(folder).as_posix()}
 
@@ -142,7 +151,7 @@ def _item(folder: Path, takes: list[Take], index: int, gain: float, blind: bool,
         "picture": _picture_data(folder, takes, index, blind, rate),
         "command": take.command if shown else None,
         "preset_toml": take.preset_toml if shown else None,
-        "preset_path": str(user_dir() / f"{slug(take.name)}.toml") if shown and take.preset_toml else None,
+        "preset_path": str(user_dir() / f"{unused_name(slug(take.name))}.toml") if shown and take.preset_toml else None,
     }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pyloudnorm
 import scipy.signal
 
-from muse_fx.audio_io import probe, read_audio, read_blocks, span, write_audio
+from muse_fx.audio_io import cut_short, probe, read_audio, read_part, span, write_audio
 from muse_fx.audition.variants import Variant, preset_toml
 from muse_fx.errors import AudioInputError
 
@@ -30,6 +30,7 @@ class Excerpt:
     audio: np.ndarray  # (channels, samples) float32
     rate: int
     to_end: bool  # whether it runs to the end of the file
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,17 @@ def read_excerpt(source: Path, start: float, duration: float | None) -> Excerpt:
     first, count = span(source, info, start, duration)
     if duration is None:
         count = min(count, int(EXCERPT_CAP * info.sample_rate))
-    if count < MIN_SECONDS * info.sample_rate:
+    audio = read_part(source, info, first, count)
+    rate, length = info.sample_rate, audio.shape[1]  # fewer than `count` where a truncated file really ends
+    if length < MIN_SECONDS * rate:
         raise AudioInputError(
-            f"{source}: the excerpt from {start:g} s is {count / info.sample_rate:.2f} s long; audition needs at "
+            f"{source}: the excerpt from {start:g} s is {length / rate:.2f} s long; audition needs at "
             f"least {MIN_SECONDS} s — choose an earlier --start or a longer --duration"
         )
-    audio = next(read_blocks(source, first, count, count))
-    return Excerpt(source, start, count / info.sample_rate, audio, info.sample_rate, first + count == info.frames)
+    to_end = length < count or first + length == info.frames
+    warning = cut_short(source, info, first, count, length)
+    warnings = (f"{warning}; the excerpt ends there",) if warning else ()
+    return Excerpt(source, start, length / rate, audio, rate, to_end, warnings)
 
 
 def loudness(audio: np.ndarray, rate: int) -> float:

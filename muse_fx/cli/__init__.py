@@ -59,7 +59,7 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx):
-        from muse_fx.errors import MuseFxError
+        from muse_fx.errors import MuseFxError, on_the_command_line
 
         try:
             with _plain_warnings():
@@ -67,7 +67,7 @@ class LazyGroup(click.Group):
         except MuseFxError as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.secho(f"error: {error}", err=True, fg="red")
+            click.secho(f"error: {on_the_command_line(error)}", err=True, fg="red")
             sys.exit(1)
 
 

@@ -30,7 +30,8 @@ def audacity():
 @setting_option(MIX)
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance on this machine.")
 def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
-    """Enhance the selected range of each selected track into a new track named '<track> (muse_fx)'.
+    """Enhance the selected range of each selected track into a new track named '<track> (muse_fx)' (then
+    '(muse_fx 2)'… for later takes).
 
     The new track starts where the selection starts; the original tracks and the selection are left as they
     were, so the result can be compared with the source by soloing each in turn.
@@ -40,6 +41,12 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
     from muse_fx.interrupts import exit_status, stop_signals_interrupt
 
     # SIGTERM/SIGHUP unwind like Ctrl-C: Audacity's export setting is put back, the temporary WAVs are deleted.
+    added: list[str] = []  # reported as each is added: an interruption waits until the track is complete
+
+    def report(name: str) -> None:
+        added.append(name)
+        click.echo(f"added track {name!r}")
+
     with stop_signals_interrupt():
         try:
             with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
@@ -48,12 +55,11 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
                 enhance_file = make_enhance_file(
                     server=server, preset=preset, fallback_local=fallback_local, strength=strength, mix=mix
                 )
-                for name in run(pipe, enhance_file):
-                    click.echo(f"added track {name!r}")
+                run(pipe, enhance_file, on_added=report)
         except KeyboardInterrupt as interrupt:
+            done = "the tracks listed above were added, the unfinished one was not" if added else "no track was added"
             click.echo(
-                "interrupted: no track was added by the unfinished step; Audacity's export setting is "
-                "as it was and no temporary files were left",
+                f"interrupted: {done}; Audacity's export setting is as it was and no temporary files were left",
                 err=True,
             )
             sys.exit(exit_status(interrupt))

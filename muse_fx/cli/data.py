@@ -11,7 +11,7 @@ import click
 
 @click.group()
 def data() -> None:
-    """Build training data (needs `pip install muse-fx[train]`)."""
+    """Build training data (needs the `train` extra)."""
 
 
 @data.command()

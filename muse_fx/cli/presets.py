@@ -13,11 +13,8 @@ def presets():
 @presets.command("list")
 def list_command():
     """Every preset name with its one-line description."""
-    import tomllib
-
     for name, path in sorted(available().items()):
-        description = tomllib.loads(path.read_text()).get("description", "")
-        click.echo(f"{name:<18} {description}")
+        click.echo(f"{name:<18} {_description(path)}")
     click.echo(f"\nyour own presets go in {user_dir()} (same name = override)")
 
 
@@ -32,3 +29,14 @@ def show(name):
         raise PresetError(f"unknown preset {name!r}; available: {', '.join(sorted(found))}")
     click.echo(f"# {found[name]}")
     click.echo(found[name].read_text())
+
+
+def _description(path) -> str:
+    """A preset's one-line description; a file that cannot be read says so instead of ending the list."""
+    import tomllib
+
+    try:
+        description = tomllib.loads(path.read_text()).get("description", "")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return f"! {path} is not a valid preset file ({error}); fix or remove it"
+    return description if isinstance(description, str) else ""

@@ -22,6 +22,6 @@ ray_option = click.option(
     default=None,
     callback=_address,
     metavar="[local|auto|ADDRESS]",
-    help="Run on Ray (pip install muse-fx[ray]): local starts a private cluster here, auto joins $RAY_ADDRESS or "
+    help="Run on Ray (the `ray` extra): local starts a private cluster here, auto joins $RAY_ADDRESS or "
     "the one on this machine, ray://HOST:10001 or HOST:PORT joins that one (docs/scale-out.md).",
 )

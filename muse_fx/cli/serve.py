@@ -12,7 +12,7 @@ import click
 from muse_fx.cli.ray_options import ray_option
 from muse_fx.cli.setting_options import click_type
 from muse_fx.engine.devices import resolve_device
-from muse_fx.errors import MuseFxError
+from muse_fx.errors import MuseFxError, install_hint
 from muse_fx.server.limits import ServerConfig, offered_limits
 from muse_fx.settings import BATCH_SIZE, default_server_batch
 
@@ -129,7 +129,7 @@ def _require_server_packages() -> None:
         import uvicorn  # noqa: F401
     except ImportError as error:
         raise click.ClickException(
-            f"{error.name or error} is missing; install the server: pip install muse-fx[server]"
+            f"{error.name or error} is missing; install the server extra {install_hint('server')}"
         ) from None
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from muse_fx.errors import ModelError
+from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
 
 
 @click.group()
 def train() -> None:
-    """Train models (needs `pip install muse-fx[train]`) and export them as bundled weights."""
+    """Train models (needs the `train` extra) and export them as bundled weights."""
 
 
 def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | None, overrides: dict) -> None:
@@ -36,8 +39,25 @@ def _run(mode: str, config: str, data: Path | None, run_dir: Path, init: Path | 
                 shutil.rmtree(run_dir)
             raise ModelError(f"--init {init}: {error} (the config's preset is {train_config.preset!r})") from None
         click.echo(f"initialised from {init}")
-    trainer.run(log=lambda line: click.echo(line))
+    with stop_signals_interrupt():  # SIGTERM/SIGHUP stop the run as Ctrl-C does
+        try:
+            trainer.run(log=lambda line: click.echo(line))
+        except KeyboardInterrupt as interrupt:
+            _stopped(run_dir, trainer.checkpointed, interrupt)
     click.echo(f"done: {run_dir / 'checkpoint.pt'} (step {trainer.step}); curves in {run_dir / 'losses.png'}")
+
+
+def _stopped(run_dir: Path, checkpointed: int | None, interrupt: KeyboardInterrupt) -> NoReturn:
+    reason = f"stopped by {interrupt}" if isinstance(interrupt, Stopped) else "interrupted"
+    if checkpointed is None:
+        where = "no checkpoint was written yet; rerun the same command to start again"
+    else:
+        where = (
+            f"the last checkpoint is {run_dir / 'checkpoint.pt'} (step {checkpointed}); "
+            "rerun the same command to resume from it"
+        )
+    click.echo(f"\n{reason}: the step in progress was abandoned; {where}", err=True)
+    sys.exit(exit_status(interrupt))
 
 
 def _mode_command(mode: str, help_text: str) -> None:

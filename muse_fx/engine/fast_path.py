@@ -28,20 +28,19 @@ def _bin_weights(log_mel: LogMel) -> torch.Tensor:
 def apply_mel_gain(
     audio: torch.Tensor, degraded: torch.Tensor, enhanced: torch.Tensor, log_mel: LogMel
 ) -> torch.Tensor:
-    """audio (B, samples) whose log-mel is `degraded` (B, n_mels, frames) → audio whose log-mel ≈ `enhanced`.
+    """audio (B, samples) whose log-mel is `degraded` (B, n_mels, frames) → audio whose log-mel ≈ `enhanced`."""
+    return log_mel.istft(gain_stft(log_mel.stft(audio), degraded, enhanced, log_mel), audio.shape[-1])
+
+
+def gain_stft(spec: torch.Tensor, degraded: torch.Tensor, enhanced: torch.Tensor, log_mel: LogMel) -> torch.Tensor:
+    """`log_mel.stft` (B, n_freq, frames) of audio whose log-mel is `degraded` → the STFT gained towards `enhanced`.
 
     The log2 power difference per band is interpolated across bins in the log domain, halved into a magnitude
     gain and capped at MAX_BOOST_DB so bands that held only the floor are not blown up.
     """
-    config = log_mel.config
-    window = log_mel.mel.spectrogram.window
-    spec = torch.stft(
-        audio, config.n_fft, config.hop_length, window=window, center=True, pad_mode="constant", return_complex=True
-    )
     log2_power_gain = torch.einsum("fm,bmt->bft", _bin_weights(log_mel), enhanced - degraded)
     max_log2 = MAX_BOOST_DB / 20.0 * 3.321928  # dB → log2 of magnitude
-    magnitude_gain = torch.exp2((0.5 * log2_power_gain).clamp(max=max_log2))
-    return torch.istft(spec * magnitude_gain, config.n_fft, config.hop_length, window=window, length=audio.shape[-1])
+    return spec * torch.exp2((0.5 * log2_power_gain).clamp(max=max_log2))
 
 
 def limit_attenuation(degraded: torch.Tensor, enhanced: torch.Tensor, strength: float) -> torch.Tensor:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import torch
 
+from muse_fx.audio import check_finite
 from muse_fx.engine.chunking import ChunkLayout, ChunkProcess, StreamingOverlapAdd, overlap_add
 
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
@@ -19,6 +20,23 @@ OVERLAP = 0.25
 
 Progress = Callable[[float, float], None]
 """`progress(done, total)`: seconds of input audio enhanced so far, of the recording's total."""
+
+
+def _finite_only(process: ChunkProcess) -> ChunkProcess:
+    """`process`, stopped where it makes NaN or Inf. Its input was checked finite and within MAX_PEAK, so that is
+    a fault of the model or of muse-fx, never of the recording."""
+
+    def checked(chunks: torch.Tensor, indices: list[int]) -> torch.Tensor:
+        processed = process(chunks, indices)
+        check_finite(
+            processed,
+            lambda: "the enhancement model",
+            "this is a bug in muse-fx or in the model file, not in your audio — please report it with the settings "
+            "used (and the file, if you can share it)",
+        )
+        return processed
+
+    return checked
 
 
 def chunk_layout(sample_rate: int) -> ChunkLayout:
@@ -31,7 +49,7 @@ class ChunkFeeder:
     (`feeder(audio)`) or block by block (`feeder.stream(channels)`)."""
 
     def __init__(self, process: ChunkProcess, sample_rate: int, batch_size: int):
-        self.process, self.sample_rate, self.batch_size = process, sample_rate, batch_size
+        self.process, self.sample_rate, self.batch_size = _finite_only(process), sample_rate, batch_size
         self.layout = chunk_layout(sample_rate)
 
     def __call__(self, audio: torch.Tensor, progress: Progress | None = None) -> torch.Tensor:

@@ -33,7 +33,33 @@ class LogMel(nn.Module):
         self.power_scale = (config.reference_n_fft / config.n_fft) ** 2 if config.reference_n_fft else 1.0
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        return torch.log2((self.mel(audio) * self.power_scale).clamp_min(self.config.log_floor))
+        return self.from_stft(self.stft(audio))
+
+    def stft(self, audio: torch.Tensor) -> torch.Tensor:
+        """(..., samples) → the complex STFT (..., n_fft // 2 + 1, frames) the log-mel is taken from, so the fast
+        path can gain it without computing it again."""
+        config = self.config
+        window = self.mel.spectrogram.window
+        spec = torch.stft(
+            audio.reshape(-1, audio.shape[-1]),
+            config.n_fft,
+            config.hop_length,
+            window=window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )
+        return spec.reshape(audio.shape[:-1] + spec.shape[-2:])
+
+    def from_stft(self, spec: torch.Tensor) -> torch.Tensor:
+        """The complex STFT from `stft` → log2 mel power (..., n_mels, frames)."""
+        power = self.mel.mel_scale(spec.abs().pow(2.0))
+        return torch.log2((power * self.power_scale).clamp_min(self.config.log_floor))
+
+    def istft(self, spec: torch.Tensor, length: int) -> torch.Tensor:
+        """The inverse of `stft`: (..., n_fft // 2 + 1, frames) → (..., length) samples."""
+        config, window = self.config, self.mel.spectrogram.window
+        return torch.istft(spec, config.n_fft, config.hop_length, window=window, length=length)
 
     @property
     def filterbank(self) -> torch.Tensor:

@@ -20,7 +20,7 @@ from muse_fx.engine import diffusion
 from muse_fx.engine.bandsplit import recombine_high_band
 from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
-from muse_fx.engine.fast_path import apply_mel_gain, limit_attenuation, match_mel
+from muse_fx.engine.fast_path import gain_stft, limit_attenuation, match_mel
 from muse_fx.engine.feeder import ChunkFeeder, Progress
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.resampling import resample
@@ -46,9 +46,10 @@ class Enhancer:
 
     def __init__(self, model: MuseModel, settings: Settings):
         if settings.musecoder == "diffusion" and model.musecoder is None:
+            refused = "this model has no musecoder (it renders with the fast path only); use"
             raise ModelError(
-                "this model has no musecoder (it renders with the fast path only); use musecoder='fast', "
-                "or a model with one, such as model='cpu-small'"
+                f"{refused} musecoder='fast', or a model with one, such as model='cpu-small'",
+                command_line=f"{refused} --musecoder fast, or a model with one, such as --model cpu-small",
             )
         self.model = model
         self.settings = settings
@@ -81,20 +82,26 @@ class Enhancer:
         # to 4 hops, 57 ms of silence per 44.1 kHz chunk) skewed the instance norm of the whole chunk.
         hop = self.model.config.mel.hop_length
         padded = F.pad(audio, (0, -n % hop + (hop if n == 0 else 0)))
-        degraded = self.model.log_mel(padded)
+        log_mel = self.model.log_mel
+        spec = log_mel.stft(padded)  # computed once: the log-mel is taken from it, and the fast path gains it
+        degraded = log_mel.from_stft(spec)
         enhanced = self.model.mel2mel(degraded.unsqueeze(1)).squeeze(1)
         if self.settings.strength < 1:
             enhanced = limit_attenuation(degraded, enhanced, self.settings.strength)
+
+        def fast() -> torch.Tensor:
+            return log_mel.istft(gain_stft(spec, degraded, enhanced, log_mel), padded.shape[-1])
+
         if self.settings.musecoder == "fast":
-            out = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel)
+            out = fast()
         else:
             musecoder, config = self.model.musecoder, self.model.config.musecoder
             assert musecoder is not None and config is not None  # __init__ refuses diffusion without a musecoder
             schedule = diffusion.schedule_for(config, self.settings.steps)
             generators = [torch.Generator().manual_seed(chunk_seed(self.settings.seed, i)) for i in indices]
-            fast = apply_mel_gain(padded, degraded, enhanced, self.model.log_mel) if self.settings.warm_start else None
-            out = diffusion.sample(musecoder, enhanced, schedule, generators, start=fast)
-            out = match_mel(out, enhanced, self.model.log_mel, MEL_MATCH_PASSES)
+            start = fast() if self.settings.warm_start else None
+            out = diffusion.sample(musecoder, enhanced, schedule, generators, start=start)
+            out = match_mel(out, enhanced, log_mel, MEL_MATCH_PASSES)
         return out[..., :n]
 
     def process_chunks(self, chunks: torch.Tensor, indices: list[int], sample_rate: int) -> torch.Tensor:

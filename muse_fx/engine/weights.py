@@ -9,15 +9,16 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from muse_fx.atomic import atomic_path
 from muse_fx.engine.model_config import ModelConfig
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.registry import ModelEntry, get_entry
-from muse_fx.errors import ModelError
+from muse_fx.errors import ModelError, install_hint
 
 FORMAT = "muse_fx/1"
+REINSTALL = f"restore it with `git checkout -- muse_fx/bundled_models` and reinstall {install_hint()}"
 
 
 def sha256_of(path: Path) -> str:
@@ -28,14 +29,30 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _sorted_metadata(blob: bytes) -> bytes:
+    """A safetensors file with its metadata in key order. safetensors writes it in hash order, which changes at
+    every call, so the same weights would get a new file and sha256 at each export."""
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + size])
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    assert len(text) <= size, "the reordered header is as long as safetensors' own"
+    return blob[:8] + text.ljust(size) + blob[8 + size :]  # safetensors pads its header with spaces too
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> Path:
+    """Write `tensors` and `metadata` as safetensors, the same bytes for the same input; written to a temp file
+    then renamed, so a crash leaves no half file."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(_sorted_metadata(save(tensors, metadata=metadata)))
+    return path
+
+
 def save_model(model: MuseModel, path: str | Path, dtype: torch.dtype = torch.float32, **metadata: str) -> Path:
-    """Write the model's weights and config; written to a temp file then renamed, so a crash leaves no half file."""
-    path = Path(path)
+    """Write the model's weights and config (see `save_tensors`)."""
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "config": json.dumps(model.config.to_dict()), **metadata}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
-    return path
+    return save_tensors(tensors, Path(path), meta)
 
 
 def _read(path: Path) -> tuple[dict[str, torch.Tensor], ModelConfig]:
@@ -74,14 +91,12 @@ def _build(path: Path, tensors: dict[str, torch.Tensor], config: ModelConfig) ->
 def load_entry(entry: ModelEntry) -> MuseModel:
     """Load a bundled model, verifying checksum and config against the registry."""
     if not entry.path.is_file():
-        raise ModelError(
-            f"bundled model file {entry.path} is missing; reinstall muse_fx (pip install --force-reinstall muse-fx)"
-        )
+        raise ModelError(f"bundled model file {entry.path} is missing; {REINSTALL}")
     digest = sha256_of(entry.path)
     if digest != entry.sha256:
         raise ModelError(
             f"model file {entry.path} is corrupt: sha256 {digest[:12]}… does not match the registry's "
-            f"{entry.sha256[:12]}…; reinstall muse_fx (pip install --force-reinstall muse-fx)"
+            f"{entry.sha256[:12]}…; {REINSTALL}"
         )
     tensors, config = _read(entry.path)
     if config != entry.config:

@@ -9,6 +9,7 @@ import numpy as np
 
 from muse_fx.evaluation import fullband
 from muse_fx.evaluation.fwsnrseg import fwsnrseg
+from muse_fx.evaluation.level import level_change, loudness_change
 from muse_fx.evaluation.sisdr import si_sdr
 from muse_fx.evaluation.spectral import multi_resolution_stft, spectrogram_l1
 from muse_fx.evaluation.visqol_score import visqol
@@ -22,6 +23,12 @@ class Metric:
     score: Callable[[np.ndarray, np.ndarray, int], float]  # (clean, processed, sample_rate) → value
     full_band: bool = False  # scored at the pair's own rate; the paper's metrics are scored at 16 kHz
     summed: bool = False  # the table shows the total over clips (a count), not the mean
+    keeps_level: bool = False  # scored on the trimmed pair as it is, not scaled to unit norm
+    centred: bool = False  # neither way is better: an unchanged output scores 0
+
+    @property
+    def arrow(self) -> str:
+        return "→0" if self.centred else "↑" if self.higher_is_better else "↓"
 
 
 def _band(low: int, high: int) -> Metric:
@@ -32,6 +39,11 @@ def _band(low: int, high: int) -> Metric:
         lambda c, p, sr: fullband.band_lsd(c, p, sr, (low, high)),
         full_band=True,
     )
+
+
+def _change(name: str, label: str, score: Callable[[np.ndarray, np.ndarray, int], float]) -> Metric:
+    """A level change: scored on the pair as it is, best at 0."""
+    return Metric(name, label, False, score, full_band=True, keeps_level=True, centred=True)
 
 
 METRICS = {
@@ -48,6 +60,8 @@ METRICS = {
         Metric("muffled", "muffled clips", False, fullband.muffled, full_band=True, summed=True),
         Metric("holes", "holes (%)", False, fullband.holes, full_band=True),
         Metric("noise_floor", "noise floor (dB)", False, fullband.noise_floor, full_band=True),
+        _change("level", "level change (dB)", level_change),
+        _change("loudness", "loudness change (LU)", loudness_change),
     )
 }
 PAPER_METRICS = tuple(name for name, m in METRICS.items() if not m.full_band)
@@ -67,5 +81,11 @@ def prepare_pair(clean: np.ndarray, processed: np.ndarray) -> tuple[np.ndarray, 
 
 def score_pair(clean: np.ndarray, processed: np.ndarray, sample_rate: int, metrics: Sequence[Metric]) -> dict:
     """{metric name: value} for one (samples,) pair at `sample_rate`."""
-    c, p = prepare_pair(clean, processed)
-    return {m.name: m.score(c, p, sample_rate) for m in metrics}
+    n = min(len(clean), len(processed))
+    as_is = clean[:n].astype(np.float64), processed[:n].astype(np.float64)
+    scaled = prepare_pair(clean, processed)
+    scores = {}
+    for metric in metrics:
+        c, p = as_is if metric.keeps_level else scaled
+        scores[metric.name] = metric.score(c, p, sample_rate)
+    return scores

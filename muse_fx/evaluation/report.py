@@ -1,4 +1,5 @@
-"""Writing results: one CSV row per (clip, system), and a Markdown table of means per system."""
+"""Writing results: one CSV row per (clip, system), a Markdown table of means per system, and the tonal balance
+(figures per system, the curve per band)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from muse_fx.evaluation.metrics import Metric
+from muse_fx.evaluation.tonal import BalanceFigures
 
 
 def write_csv(path: Path, rows: Sequence[dict], metrics: Sequence[Metric]) -> None:
@@ -45,10 +47,61 @@ def _cell(value: float, metric: Metric) -> str:
 
 
 def markdown_table(summary: dict[str, dict[str, float]], metrics: Sequence[Metric]) -> str:
-    """Mean per system per metric; ↓/↑ in each header says which way is better."""
-    header = ["system", "clips", *(f"{m.label} {'↑' if m.higher_is_better else '↓'}" for m in metrics)]
+    """Mean per system per metric; ↓/↑/→0 in each header says which way is better."""
+    header = ["system", "clips", *(f"{m.label} {m.arrow}" for m in metrics)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for system, means in summary.items():
         cells = [system, str(means["clips"]), *(_cell(means[m.name], m) for m in metrics)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _signed_db(value: float) -> str:
+    return "—" if np.isnan(value) else f"{value:+.1f}"
+
+
+def _db(value: float) -> str:
+    return "—" if np.isnan(value) else f"{value:.2f}"
+
+
+def _khz(hz: float) -> str:
+    return "—" if np.isnan(hz) else f"{hz / 1000:.2f}"
+
+
+def balance_table(figures: dict[str, BalanceFigures], boundaries_hz: Sequence[float]) -> str:
+    """Per system: mean |deviation| above 1 kHz, the largest step between neighbouring bands and where, and the
+    step across each internal boundary (dB)."""
+    header = [
+        "system",
+        "deviation above 1 kHz (dB) ↓",
+        "largest step (dB)",
+        "at (kHz)",
+        *(f"step at {_khz(hz)} kHz (dB)" for hz in boundaries_hz),
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for system, f in figures.items():
+        steps = [_signed_db(f.boundary_steps[hz]) for hz in boundaries_hz]
+        cells = [system, _db(f.deviation), _signed_db(f.largest_step), _khz(f.largest_step_hz), *steps]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def band_table(curves: dict[str, np.ndarray], edges_hz: np.ndarray) -> str:
+    """One row per band (Hz) that some clip reaches, one column per system: the mean balance in dB."""
+    lines = ["| band (Hz) | " + " | ".join(curves) + " |", "|" + "---|" * (len(curves) + 1)]
+    for band, (low, high) in enumerate(zip(edges_hz[:-1], edges_hz[1:])):
+        if all(np.isnan(curve[band]) for curve in curves.values()):
+            continue
+        cells = [f"{low:.0f}–{high:.0f}", *(_signed_db(curve[band]) for curve in curves.values())]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_balance_csv(path: Path, curves: dict[str, np.ndarray], edges_hz: np.ndarray) -> None:
+    """Columns: low_hz, high_hz, then one per system (dB, empty where no clip reaches the band)."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["low_hz", "high_hz", *curves])
+        for band, (low, high) in enumerate(zip(edges_hz[:-1], edges_hz[1:])):
+            values = ["" if np.isnan(c[band]) else f"{c[band]:.3f}" for c in curves.values()]
+            writer.writerow([f"{low:.1f}", f"{high:.1f}", *values])

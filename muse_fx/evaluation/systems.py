@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Callable
 
 import numpy as np
 
+from muse_fx.engine.weights import load_model
 from muse_fx.plugin import MuseEnhance
 
 System = Callable[[np.ndarray, int], np.ndarray]
@@ -25,7 +27,7 @@ def unprocessed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 def noisereduce_available() -> str | None:
     """None when the noisereduce baseline can run, else why not."""
     if importlib.util.find_spec("noisereduce") is None:
-        return "noisereduce is not installed; `pip install noisereduce` (or muse-fx[train])"
+        return "noisereduce is not installed; `pip install noisereduce` (or the `train` extra)"
     return None
 
 
@@ -36,17 +38,42 @@ def spectral_gating(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return noisereduce.reduce_noise(y=audio, sr=sample_rate).astype(np.float64)
 
 
-def ours(name: str) -> tuple[str, int, float] | None:
-    """(musecoder, steps, strength) for one of muse_fx's own systems, e.g. "fast" or "fast@0.5" (strength 0.5,
-    to compare strengths in one table); None for any other name."""
-    base, at, strength = name.partition("@")
-    if base not in OURS:
+def ours(name: str) -> tuple[str, int, float, str | None] | None:
+    """(musecoder, steps, strength, model) for one of muse_fx's own systems: "fast", "fast@0.5" (strength 0.5, to
+    compare strengths in one table), "fast:cpu-small" or "fast@0.8:runs/new.safetensors" (another model than
+    --model's, to compare models in one table; model None means --model's). None for any other name."""
+    setting, colon, model = name.partition(":")
+    base, at, strength = setting.partition("@")
+    if base not in OURS or (colon and not model):
         return None
     try:
         value = float(strength) if at else 1.0
     except ValueError:
         return None
-    return (*OURS[base], value) if 0.0 <= value <= 1.0 else None
+    return (*OURS[base], value, model or None) if 0.0 <= value <= 1.0 else None
+
+
+def models_of(names: list[str], model: str) -> list[str]:
+    """The models muse_fx's systems among `names` run, each once; `model` is --model's."""
+    return list(dict.fromkeys(settings[3] or model for name in names if (settings := ours(name))))
+
+
+def internal_boundaries(model: str) -> list[float]:
+    """Hz where a model's internal bands meet: where the mel filters either side of its generators' split cross
+    (about 7.92 kHz for full-band 1.0, whose halves split at band 128); none for a single generator."""
+    config = load_model(model).config
+    split, mel = config.mel2mel.split_band, config.mel
+    if not split:
+        return []
+
+    def to_mel(hz: float) -> float:  # torchaudio's default (HTK) mel scale, which LogMel uses
+        return 2595 * math.log10(1 + hz / 700)
+
+    low, high = to_mel(mel.f_min), to_mel(mel.f_max)
+    # n_mels + 2 points equally spaced in mel: band b peaks at point b + 1, so bands split-1 and split cross at
+    # point split + 0.5.
+    crossing = low + (split + 0.5) * (high - low) / (mel.n_mels + 1)
+    return [700 * (10 ** (crossing / 2595) - 1)]
 
 
 def build_system(name: str, model: str, device: str) -> System:
@@ -56,6 +83,6 @@ def build_system(name: str, model: str, device: str) -> System:
     if name == "noisereduce":
         return spectral_gating
     if settings := ours(name):
-        musecoder, steps, strength = settings
-        return MuseEnhance(model=model, musecoder=musecoder, steps=steps, strength=strength, device=device)
+        musecoder, steps, strength, own_model = settings
+        return MuseEnhance(model=own_model or model, musecoder=musecoder, steps=steps, strength=strength, device=device)
     raise ValueError(f"unknown system {name!r}; built in: {', '.join(BUILTIN)}")

@@ -9,6 +9,7 @@ significant digits.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
@@ -22,11 +23,11 @@ from pathlib import Path
 import soundfile as sf
 
 from muse_fx.integrations.audacity_pipe import AudacityCommandError, AudacityError, AudacityPipe, quote
+from muse_fx.interrupts import interrupts_deferred
 
 EnhanceFile = Callable[[Path, Path], None]
 """``enhance_file(source, destination)``: read a WAV, write the enhanced WAV (same rate, channels, length)."""
 
-TRACK_SUFFIX = " (muse_fx)"
 # libsndfile codes: WAV header 0x10000, 32-bit float samples 6. Export2 has no format parameter.
 _WAV_ENCODING_PREF = "/FileFormats/ExportFormat_SF1_Type/WAV_10000"
 _FLOAT_ENCODING = "6"
@@ -65,13 +66,22 @@ class Selection:
     focus: int | None  # the track with keyboard focus, which the commands used here move
 
 
-def enhance_selection(pipe: AudacityPipe, enhance_file: EnhanceFile, workdir: Path | None = None) -> list[str]:
-    """Enhance each selected audio track over the selected range; return the names of the tracks added."""
+def enhance_selection(
+    pipe: AudacityPipe,
+    enhance_file: EnhanceFile,
+    workdir: Path | None = None,
+    on_added: Callable[[str], None] = lambda name: None,
+) -> list[str]:
+    """Enhance each selected audio track over the selected range; return the names of the tracks added.
+
+    `on_added(name)` hears of each track as it is added: a stop signal is held until a track is added, named,
+    aligned and reported, so what was reported before an interruption is what Audacity holds.
+    """
     selection = read_selection(pipe)
     try:
         with _float_wav_export(pipe), tempfile.TemporaryDirectory(dir=workdir) as tmp:
             added = [
-                _enhance_track(pipe, track, Path(tmp), enhance_file)
+                _enhance_track(pipe, track, Path(tmp), enhance_file, on_added)
                 for track in selection.tracks
                 if track.kind == "wave"
             ]
@@ -162,27 +172,38 @@ def _labels(pipe: AudacityPipe) -> Counter:
     return Counter((start, end, text) for _track, labels in per_track for start, end, text in labels)
 
 
-def _enhance_track(pipe: AudacityPipe, track: Track, tmp: Path, enhance_file: EnhanceFile) -> str | None:
+def _enhance_track(
+    pipe: AudacityPipe, track: Track, tmp: Path, enhance_file: EnhanceFile, on_added: Callable[[str], None]
+) -> str | None:
     """Export ``track`` over the saved range, enhance it, import it as a new track aligned to the range.
 
     Export2 keeps the silence before a track's audio but stops where the audio ends, so the file always
     starts at the range start (and is empty when the range starts after the end: None then).
     """
-    name = track.name + TRACK_SUFFIX
+    name = take_name(track.name, {other.name for other in read_tracks(pipe)})
     source = tmp / f"selection-{track.index}.wav"
     enhanced = tmp / str(track.index) / f"{_file_stem(name)}.wav"  # Audacity names the clip after the file
     enhanced.parent.mkdir()
     if not _export_track(pipe, track, source):
         return None
     enhance_file(source, enhanced)
-    new_index = len(read_tracks(pipe))
-    pipe.command(f"Import2: Filename={quote(enhanced)}")
-    if len(read_tracks(pipe)) != new_index + 1:
-        raise AudacityError(f"Importing {enhanced} into Audacity did not add exactly one track.")
-    pipe.command(f"SetTrack: Track={new_index} Name={quote(name)}")
-    _select(pipe, [new_index])
-    pipe.command("Align_StartToSelStart:")  # exact, unlike SetClip with a six-digit start time
+    with interrupts_deferred():  # Audacity goes on importing if our wait is cut short: finish, then stop
+        new_index = len(read_tracks(pipe))
+        pipe.command(f"Import2: Filename={quote(enhanced)}")
+        if len(read_tracks(pipe)) != new_index + 1:
+            raise AudacityError(f"Importing {enhanced} into Audacity did not add exactly one track.")
+        pipe.command(f"SetTrack: Track={new_index} Name={quote(name)}")
+        _select(pipe, [new_index])
+        pipe.command("Align_StartToSelStart:")  # exact, unlike SetClip with a six-digit start time
+        on_added(name)
     return name
+
+
+def take_name(source: str, taken: set[str]) -> str:
+    """The new track's name: "<source> (muse_fx)", or "(muse_fx 2)", "(muse_fx 3)"… when the project holds that
+    name already, so every take can be told apart."""
+    names = (f"{source} (muse_fx{f' {number}' if number > 1 else ''})" for number in itertools.count(1))
+    return next(name for name in names if name not in taken)
 
 
 def _export_track(pipe: AudacityPipe, track: Track, path: Path) -> bool:
@@ -226,7 +247,6 @@ def _float_wav_export(pipe: AudacityPipe):
 
 
 __all__ = [
-    "TRACK_SUFFIX",
     "EnhanceFile",
     "Selection",
     "Track",
@@ -235,4 +255,5 @@ __all__ = [
     "parse_json",
     "read_selection",
     "read_tracks",
+    "take_name",
 ]

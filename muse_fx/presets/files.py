@@ -3,6 +3,7 @@ instant; building a chain from a file is `muse_fx.presets`' job."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import platformdirs
@@ -12,6 +13,13 @@ BUNDLED_DIR = Path(__file__).parent / "library"
 
 def user_dir() -> Path:
     return Path(platformdirs.user_config_dir("muse-fx")) / "presets"
+
+
+def unused_name(name: str) -> str:
+    """`name`, or `name-2`, `name-3`… where a bundled or saved preset has it: a preset saved under it would
+    silently shadow the bundled one, or overwrite the user's own."""
+    taken = available()
+    return next(c for c in itertools.chain([name], (f"{name}-{n}" for n in itertools.count(2))) if c not in taken)
 
 
 def available() -> dict[str, Path]:

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from muse_fx.errors import MuseFxError
+from muse_fx.errors import MuseFxError, install_hint
+from muse_fx.interrupts import signal_handlers_kept, stop_signals_interrupt
 
 LOCAL, AUTO = "local", "auto"
 DEFAULT = ""  # `--ray` given without a value
@@ -50,18 +51,32 @@ def import_ray(loopback: bool = False) -> ModuleType:
     try:
         import ray
     except ImportError:
-        raise RayMissingError("this needs Ray, which is not installed: pip install 'muse-fx[ray]'") from None
+        raise RayMissingError(
+            f"this needs Ray, which is not installed; install the ray extra {install_hint('ray')}"
+        ) from None
     return ray
 
 
 @contextmanager
 def connected(address: str, num_cpus: int | None = None) -> Iterator[ModuleType]:
-    """Ray, connected for the block. A process already connected keeps its connection (and `address` is not
-    used); otherwise the connection made here is closed afterwards, and a private cluster stopped."""
+    """Ray, connected for the block, where SIGTERM and SIGHUP stop the command as Ctrl-C does
+    (muse_fx.interrupts). A process already connected keeps its connection (and `address` is not used);
+    otherwise the connection made here is closed afterwards, and a private cluster stopped."""
     ray = import_ray(loopback=address == LOCAL)
     if ray.is_initialized():
-        yield ray
+        with stop_signals_interrupt():
+            yield ray
         return
+    with signal_handlers_kept():  # ray.init installs its own, which abort with a stack dump, and leaves them
+        _join(ray, address, num_cpus)
+        with stop_signals_interrupt():
+            try:
+                yield ray
+            finally:
+                ray.shutdown()
+
+
+def _join(ray: ModuleType, address: str, num_cpus: int | None) -> None:
     private = address == LOCAL
     try:
         ray.init(
@@ -76,7 +91,3 @@ def connected(address: str, num_cpus: int | None = None) -> Iterator[ModuleType]
             f"cannot join the Ray cluster at {where} ({error}); start one with `ray start --head`, check the "
             "address, or use --ray local for a private cluster on this machine"
         ) from None
-    try:
-        yield ray
-    finally:
-        ray.shutdown()

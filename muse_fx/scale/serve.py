@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
+import ray
 import torch
 from ray import serve
 from ray.serve.config import HTTPOptions
@@ -28,6 +29,7 @@ from muse_fx.server.model_pool import ServedModel, load_models
 from muse_fx.settings import default_server_batch
 
 APP = "muse-fx"
+LOOPBACK = "127.0.0.1"  # the node address of a private cluster (muse_fx.scale.cluster)
 
 
 class ServeBatcher(Batcher):
@@ -84,6 +86,8 @@ class Replica:
     """Loads the models on this replica's device and serves them with the embedded server's app."""
 
     def __init__(self, models: Sequence[str], device: str, config: ServerConfig, batch_size: int | None):
+        if ray.util.get_node_ip_address() == LOOPBACK:
+            _bind_replica_grpc_to(LOOPBACK)
         torch_device = resolve_device(device)  # "auto": the GPU Ray gave this replica, if any
         served = load_models(models, torch_device)
         config = replace(config, max_batch=batch_size or default_server_batch(torch_device.type))
@@ -91,6 +95,16 @@ class Replica:
 
     def __serve_build_asgi_app__(self):
         return self._app
+
+
+def _bind_replica_grpc_to(host: str) -> None:
+    """Serve opens a gRPC server for calls between deployments on every replica, at [::] (every interface), and
+    unpickles what it receives; a private cluster (`--ray local`) keeps all its other ports on loopback, so this
+    one goes there too. Called before Serve starts that server (after the replica's constructor)."""
+    from ray.serve._private import replica
+
+    add_port = replica.add_port_to_grpc_server
+    replica.add_port_to_grpc_server = lambda server, address: add_port(server, address.replace("[::]", host))
 
 
 def application(

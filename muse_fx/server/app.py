@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from muse_fx import __version__
-from muse_fx.errors import AudioInputError
+from muse_fx.errors import AudioInputError, NonFiniteOutputError
 from muse_fx.server.batcher import Batcher
 from muse_fx.server.limits import ServerConfig
 from muse_fx.server.model_pool import ServedModel
@@ -52,5 +52,9 @@ def create_app(
     @app.exception_handler(AudioInputError)
     async def unprocessable(request: Request, error: AudioInputError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(NonFiniteOutputError)
+    async def not_sent(request: Request, error: NonFiniteOutputError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=500)  # a fault of ours: no NaN goes out
 
     return app

@@ -11,7 +11,7 @@ import soundfile as sf
 from fastapi import HTTPException
 
 from muse_fx.audio import MAX_CHANNELS, check_sample_rate, check_samples
-from muse_fx.audio_io import check_frames
+from muse_fx.audio_io import check_frames, read_frames, truncation
 
 CONTAINERS = {"WAV": "audio/wav", "WAVEX": "audio/wav", "RF64": "audio/wav", "FLAC": "audio/flac"}
 INTEGER_SUBTYPES = ("PCM_U8", "PCM_S8", "PCM_16", "PCM_24", "PCM_32")
@@ -49,6 +49,16 @@ def _too_long(f: sf.SoundFile, limit: int, max_seconds: float, max_bytes: int) -
     )
 
 
+def _check_read(f: sf.SoundFile, read: int, limit: int, max_seconds: float, max_bytes: int) -> None:
+    """The frames really read against the limit and the header. The CLI enhances the part of a truncated file that
+    is there and warns; the server refuses it with the same words, as a response must match its upload."""
+    if read > limit:
+        raise _too_long(f, limit, max_seconds, max_bytes)
+    if read < f.frames:
+        words = truncation("the upload", read / f.samplerate, f.frames / f.samplerate)
+        raise HTTPException(422, f"{words}; re-copy or re-export it")
+
+
 def decode(file: BinaryIO, max_seconds: float, max_bytes: int) -> Decoded:
     """Read an upload; 422 names what is wrong with it, 413 if it is longer than `max_seconds` or would take more
     than `max_bytes` as float32 (a small FLAC of silence can decode to gigabytes). The header is checked before
@@ -56,13 +66,12 @@ def decode(file: BinaryIO, max_seconds: float, max_bytes: int) -> Decoded:
     try:
         with sf.SoundFile(file) as f:
             limit = _frame_limit(f, max_seconds, max_bytes)
-            data = f.read(limit + 1, dtype="float32", always_2d=True)
-            if len(data) > limit:
-                raise _too_long(f, limit, max_seconds, max_bytes)
+            audio = read_frames(f, limit + 1)
+            _check_read(f, audio.shape[1], limit, max_seconds, max_bytes)
             rate, container, subtype = f.samplerate, f.format, f.subtype
     except sf.LibsndfileError as error:
         raise HTTPException(422, f"the upload is not readable audio ({error.error_string}); send WAV or FLAC") from None
-    return Decoded(check_samples(np.ascontiguousarray(data.T)), rate, container, subtype)
+    return Decoded(check_samples(audio), rate, container, subtype)
 
 
 def encode(audio: np.ndarray, like: Decoded, output: str) -> tuple[IO[bytes], str]:

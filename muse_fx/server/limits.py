@@ -22,6 +22,10 @@ class ServerConfig:
     token: str | None = field(default=None, repr=False)  # bearer token; None only on loopback
     # bytes on the wire, checked while the upload streams in
     max_upload_mb: float = limit(200.0, "Largest upload, MiB.")
+    # on average from the start, after a grace of 10 s: a trickling upload must not hold a slot for --timeout
+    min_upload_rate: float = limit(
+        16.0, "Slowest upload, KiB/s on average after its first 10 s; a slower one gets 408 and frees its slot."
+    )
     # audio duration per request, so one user cannot hold the device for hours
     max_seconds: float = limit(900.0, "Longest audio per request.")
     # decoded float32 size: bounds memory whatever the rate, channels or compression
@@ -41,6 +45,10 @@ class ServerConfig:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def min_upload_bytes_per_second(self) -> float:
+        return self.min_upload_rate * 1024
 
     @property
     def max_audio_bytes(self) -> int:

@@ -6,7 +6,7 @@ field's type, default and the 422 message for a bad value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,18 +67,33 @@ def _setting(form: FormData, setting: Setting, default: Any = None) -> Any:
         raise reject(str(error)) from None
 
 
-def parse_params(form: FormData, models: list[str], musecoder: str, batch: int) -> EnhanceParams:
-    """Validate every field; `models` are the loaded names (the first is the default), never paths.
-    `musecoder` is this server's default and `batch` the chunks a request offers per pass."""
+def _check_musecoder(model: str, musecoder: str, models: list[str], fast_only: Collection[str]) -> None:
+    """Diffusion needs a model with a musecoder: a 422 that says which loaded ones have one, not a 500."""
+    if musecoder != "diffusion" or model not in fast_only:
+        return
+    others = [name for name in models if name not in fast_only]
+    alternative = f", or model={others[0]} (loaded with one)" if others else ""
+    raise reject(
+        f"model {model!r} has no musecoder (it renders with the fast path only); send musecoder=fast{alternative}"
+    )
+
+
+def parse_params(
+    form: FormData, models: list[str], musecoder: str, batch: int, fast_only: Collection[str] = ()
+) -> EnhanceParams:
+    """Validate every field; `models` are the loaded names (the first is the default), never paths, and
+    `fast_only` those without a musecoder. `musecoder` is this server's default (the fast path for a model
+    without one) and `batch` the chunks a request offers per pass."""
     unknown = sorted(set(form) - set(FIELDS))
     _check(not unknown, f"unknown form field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
     model = _setting(form, MODEL)
     model = models[0] if model == MODEL.default else model
     _check(model in models, f"model {model!r} is not loaded on this server; loaded: {', '.join(models)}")
-    server_defaults = {MUSECODER.name: musecoder}
+    server_defaults = {MUSECODER.name: "fast" if model in fast_only else musecoder}
     chosen = {
         setting.name: _setting(form, setting, server_defaults.get(setting.name))
         for setting in SOUND
         if setting is not MODEL
     }
+    _check_musecoder(model, chosen[MUSECODER.name], models, fast_only)
     return EnhanceParams(model, Settings(**chosen, batch_size=batch), _setting(form, OUTPUT))

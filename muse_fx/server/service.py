@@ -67,6 +67,7 @@ class Service:
         self.batcher = batcher or Batcher(models, config.max_batch)
         self.admission = Admission(config.max_requests)
         self.musecoder = default_musecoder(device, next(iter(models)))  # the default model's measured choice
+        self.fast_only = {name for name, served in models.items() if served.model.musecoder is None}
 
     def health(self) -> dict:
         return {
@@ -104,9 +105,10 @@ class Service:
             return Response(status_code=CLIENT_GONE)
 
     async def _enhance(self, request: Request, deadline: float) -> Response:
-        form = await read_form(request, self.config.max_upload_bytes, deadline)
+        limits = self.config
+        form = await read_form(request, limits.max_upload_bytes, deadline, limits.min_upload_bytes_per_second)
         try:
-            params = parse_params(form, list(self.models), self.musecoder, self.config.request_batch)
+            params = parse_params(form, list(self.models), self.musecoder, self.config.request_batch, self.fast_only)
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise reject("no complete audio file in the upload (missing or cut short); send WAV or FLAC as 'file'")

@@ -6,6 +6,8 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
+from muse_fx.atomic import atomic_path
+
 
 class CurveLog:
     def __init__(self, folder: Path):
@@ -19,6 +21,15 @@ class CurveLog:
             writer = csv.writer(f)
             for name, value in values.items():
                 writer.writerow([step, split, name, f"{value:.6g}"])
+
+    def drop_after(self, step: int) -> None:
+        """Forget the rows logged after `step` (and one a kill cut short): a resumed run trains them again."""
+        with open(self.csv, newline="") as f:
+            header, *rows = list(csv.reader(f))
+        kept = [row for row in rows if len(row) == len(header) and int(row[0]) <= step]
+        if len(kept) < len(rows):
+            with atomic_path(self.csv) as tmp, open(tmp, "w", newline="") as f:
+                csv.writer(f).writerows([header, *kept])
 
     def plot(self) -> None:
         import matplotlib

@@ -32,6 +32,9 @@ class DataConfig:
     # Draw weight per arrangement (solo, duet, ensemble, keys, drums; absent = 1), on top of clip length: the
     # corpus has more solo lines than scores, and ensembles are what a solo-trained model damages.
     arrangement_weights: dict[str, float] = field(default_factory=dict)
+    # This share of every batch is no-harm pairs, the clean take as its own input: without them every input the
+    # model sees is damaged, and it changes clean recordings a lot (full-band 1.0: +6.5 dB above 8 kHz).
+    no_harm_share: float = 0.0
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
 
 
@@ -149,6 +152,7 @@ class Batches:
         )  # pseudo-words: nothing to leak across splits
         recordings, _ = bank_items(config.noises, "noises", split, sample_rate)  # held-out noises: validation
         self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble, recordings)
+        self.no_harm_share = config.no_harm_share
         self.rng = random.Random(seed)
 
     def _clean_segment(self) -> tuple[torch.Tensor, dict]:
@@ -159,9 +163,14 @@ class Batches:
         return segment, source
 
     def next(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
-        """(degraded, clean, draws): each draw records the degradation and the clean segment's source."""
+        """(degraded, clean, draws): each draw records the degradation and the clean segment's source. The last
+        `no_harm_share` of the batch (rounded) are no-harm pairs."""
         segments = [self._clean_segment() for _ in range(batch_size)]
-        pairs = [self.degrader(segment, self.rng) for segment, _ in segments]
+        untouched = round(self.no_harm_share * batch_size)
+        pairs = [
+            (self.degrader.untouched if i >= batch_size - untouched else self.degrader)(segment, self.rng)
+            for i, (segment, _) in enumerate(segments)
+        ]
         degraded, clean, params = zip(*pairs)
         draws = [{"source": source, **p} for (_, source), p in zip(segments, params)]
         return torch.stack(degraded), torch.stack(clean), draws

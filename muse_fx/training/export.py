@@ -12,6 +12,7 @@ import torch
 from muse_fx.atomic import atomic_path
 from muse_fx.engine.weights import save_model, sha256_of
 from muse_fx.training.checkpoint import model_from_runs, read_runs
+from muse_fx.training.train_config import DATA_MAKERS
 
 
 def _describe(state: dict) -> str:
@@ -23,11 +24,17 @@ def _describe(state: dict) -> str:
     return f"{run}, lr {optim['lr']}, λ_L1 {optim['lambda_l1']}, λ_fast {optim['lambda_fast']}"
 
 
+def _data(data: dict) -> str:
+    """The run's data by the names the configs give it, relative to the data folder: the weights ship, so they must
+    not carry a folder of the machine that trained them."""
+    named = [f"{Path(data[key]).name} ({maker})" for key, maker in DATA_MAKERS.items() if data.get(key)]
+    return "data " + ", ".join(named if data.get("clean") else ["synthetic tones", *named])
+
+
 def _default_recipe(state: dict, musecoder_state: dict | None, high_band_state: dict | None) -> str:
     runs = _describe(state) + (f"; musecoder from {_describe(musecoder_state)}" if musecoder_state else "")
     runs += f"; high half from {_describe(high_band_state)}" if high_band_state else ""
-    data = state["train_config"]["data"]["clean"] or "synthetic tones"
-    return f"{runs}; clean data {data}, degradations drawn on the fly"
+    return f"{runs}; {_data(state['train_config']['data'])}, degradations drawn on the fly"
 
 
 def export_checkpoint(

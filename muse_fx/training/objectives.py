@@ -7,6 +7,8 @@ DiffWave notation (Kong et al. 2021, Algorithm 1) → code: x_0 → `audio`, ε 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 
@@ -20,13 +22,46 @@ def lsgan(scores: torch.Tensor, real: bool) -> torch.Tensor:
 
 STFT_RESOLUTIONS = ((512, 128), (1024, 256), (2048, 512))  # (n_fft, hop)
 FLOOR_DB = 80.0  # magnitudes are floored this far below the clean's loudest bin, as in the full-band metrics
+MUSIC_RANGE_DB = 30.0  # as the holes metric: frames of the clean within this of its loudest frame are music
 
 
-def spectral_losses(output: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+class UnderWeighting(NamedTuple):
+    """Where the over-suppression penalty weighs more than elsewhere: where holes occur.
+
+    A music frame's weight grows by `quiet` × how far it lies below the clip's loudest frame, as a share of the
+    30 dB music range (soft decays, which a model gates as if they were noise); bins below `low_hz` weigh
+    `low` more (low strings: the penalty is spread over linear-frequency bins, so the few below 500 Hz that
+    carry most of a cello's energy hardly count). Zero weights: the plain mean over every bin and frame.
+    """
+
+    quiet: float = 0.0
+    low: float = 0.0
+    low_hz: float = 500.0
+
+    def weights(self, clean: torch.Tensor, sample_rate: int) -> torch.Tensor | None:
+        """clean (B, bins, frames) STFT magnitudes → weights of the same shape (broadcast), or None when all 1."""
+        if not (self.quiet or self.low):
+            return None
+        frame_db = 10 * torch.log10(clean.square().sum(-2) + 1e-12)  # (B, frames)
+        below = frame_db.amax(-1, keepdim=True) - frame_db
+        music = below <= MUSIC_RANGE_DB
+        per_frame = 1 + self.quiet * music * below.clamp(max=MUSIC_RANGE_DB) / MUSIC_RANGE_DB
+        bins = torch.linspace(0, sample_rate / 2, clean.shape[-2], device=clean.device)
+        per_bin = 1 + self.low * (bins < self.low_hz)
+        return per_bin[:, None] * per_frame[:, None, :]
+
+
+UNWEIGHTED = UnderWeighting()
+
+
+def spectral_losses(
+    output: torch.Tensor, clean: torch.Tensor, sample_rate: int, under: UnderWeighting = UNWEIGHTED
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(MR-STFT distance, over-suppression) between (B, samples) waveforms, averaged over three resolutions.
 
     MR-STFT: spectral convergence + log-magnitude L1. Over-suppression: the log-magnitude shortfall where the output
-    is BELOW the clean, so cutting music (gated decays, dull highs) costs more than leaving a little noise.
+    is BELOW the clean, so cutting music (gated decays, dull highs) costs more than leaving a little noise; `under`
+    weighs it towards where holes occur (a weighted mean, so its scale stays that of the plain one).
     Magnitudes are floored relative to the clean's loudest bin: empty bins above a band limit must not dominate.
     """
     distance, shortfall = output.new_zeros(()), output.new_zeros(())
@@ -37,8 +72,19 @@ def spectral_losses(output: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Te
         log_o, log_c = o.maximum(floor).log(), c.maximum(floor).log()
         convergence = torch.linalg.norm(c - o, dim=(-2, -1)) / torch.linalg.norm(c, dim=(-2, -1)).clamp_min(1e-8)
         distance = distance + convergence.mean() + (log_c - log_o).abs().mean()
-        shortfall = shortfall + (log_c - log_o).clamp_min(0).mean()
+        below = (log_c - log_o).clamp_min(0)
+        weights = under.weights(c, sample_rate)
+        shortfall = shortfall + (below.mean() if weights is None else (weights * below).sum() / weights.sum())
     return distance / len(STFT_RESOLUTIONS), shortfall / len(STFT_RESOLUTIONS)
+
+
+def balance_loss(output_mel: torch.Tensor, clean_mel: torch.Tensor) -> torch.Tensor:
+    """L1 between the output's and the clean's (B, n_mels, frames) log-mel averaged over frames, band by band.
+
+    The long-term spectrum, which per-frame losses leave free: a model can cut the presence region a little in
+    every frame, or step at a band where two halves meet, for little L1 but a colour every listener hears.
+    """
+    return (output_mel.mean(-1) - clean_mel.mean(-1)).abs().mean()
 
 
 HIGH_HZ = 8000.0  # the muffling metric's split: energy above it is what a dull output loses first
@@ -63,9 +109,11 @@ def high_band_balance(output: torch.Tensor, clean: torch.Tensor, sample_rate: in
     return (-excess).clamp_min(0).mean(), excess.clamp_min(0).mean()
 
 
-def waveform_losses(output: torch.Tensor, clean: torch.Tensor, sample_rate: int) -> dict[str, torch.Tensor]:
+def waveform_losses(
+    output: torch.Tensor, clean: torch.Tensor, sample_rate: int, under_weighting: UnderWeighting = UNWEIGHTED
+) -> dict[str, torch.Tensor]:
     """Every loss on the fast path's (B, samples) waveform, by name: what training weighs and validation reports."""
-    mrstft, under = spectral_losses(output, clean)
+    mrstft, under = spectral_losses(output, clean, sample_rate, under_weighting)
     darkening, brightening = high_band_balance(output, clean, sample_rate)
     return {"mrstft": mrstft, "under": under, "darkening": darkening, "brightening": brightening}
 

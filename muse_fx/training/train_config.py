@@ -12,7 +12,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from muse_fx.engine.model_config import CPU_SMALL, FULL_BAND, FULL_BAND_WIDE, PAPER, TINY, ModelConfig
+from muse_fx.engine.model_config import (
+    CPU_SMALL,
+    FULL_BAND,
+    FULL_BAND_SINGLE,
+    FULL_BAND_WIDE,
+    PAPER,
+    TINY,
+    ModelConfig,
+)
 from muse_fx.errors import TrainingConfigError
 from muse_fx.training.data import DataConfig
 from muse_fx.training.degrade.chain import DegradeConfig
@@ -22,6 +30,7 @@ MODEL_SIZES = {
     "cpu_small": CPU_SMALL,
     "full_band": FULL_BAND,
     "full_band_wide": FULL_BAND_WIDE,
+    "full_band_single": FULL_BAND_SINGLE,
     "tiny": TINY,
 }
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -45,6 +54,10 @@ class OptimConfig:
     lambda_fast: float = 0.0  # weight of the fast-path loss: L1 of log-mel(apply_mel_gain(…)) vs clean
     lambda_mrstft: float = 0.0  # weight of the MR-STFT distance of the fast path's waveform from the clean
     lambda_under: float = 0.0  # weight of the over-suppression penalty: output below the clean, in log magnitude
+    under_quiet_weight: float = 0.0  # … weighted up to 1 + this in frames 30 dB below the clip's loudest (decays)
+    under_low_weight: float = 0.0  # … and 1 + this in bins below under_low_hz (low strings)
+    under_low_hz: float = 500.0
+    lambda_balance: float = 0.0  # weight of the L1 between the fast path's and the clean's frame-averaged log-mel
     lambda_darkening: float = 0.0  # weight of the fast path's shortfall of energy share above 8 kHz, in dB
     lambda_brightening: float = 0.0  # … and of its excess, which darkening alone teaches the model to trade for
     discriminator_lr_scale: float = 1.0  # the discriminator learns at lr × this: below 1 when it overpowers G

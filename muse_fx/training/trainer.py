@@ -8,6 +8,7 @@ musecoder conditioned on mel2mel's output, both updated through the diffusion lo
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,14 +25,40 @@ from muse_fx.engine.fast_path import apply_mel_gain
 from muse_fx.engine.mel2mel import Discriminator
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.weights import load_model
-from muse_fx.errors import ModelError
+from muse_fx.errors import ModelError, TrainingConfigError
 from muse_fx.training.checkpoint import save_checkpoint, training_checkpoint
 from muse_fx.training.curves import CurveLog
 from muse_fx.training.data import Batches
-from muse_fx.training.objectives import diffusion_loss, lsgan, waveform_losses
+from muse_fx.training.objectives import UnderWeighting, balance_loss, diffusion_loss, lsgan, waveform_losses
 from muse_fx.training.train_config import TrainConfig
 
 MODES = ("mel2mel", "musecoder", "both", "joint")
+
+
+def open_run_dir(run_dir: Path) -> None:
+    """Make the run folder, or say what is wrong with it before any work is spent on the run."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise TrainingConfigError(f"{run_dir} is a file, not a folder: give --run-dir a new folder or a run's folder")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=run_dir).close()  # unnamed where the OS allows: a kill leaves nothing
+    except OSError as error:
+        raise TrainingConfigError(
+            f"run folder {run_dir} cannot be written ({error.strerror}): give --run-dir a folder you can write to"
+        ) from None
+
+
+def _unpacked(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
+
+
+def interruptible():
+    """Backward is one C++ call, tens of seconds a step on a CPU, and Python hears Ctrl-C or a stop signal only when
+    Python code runs: a saved-tensor hook is Python that runs before each operation's backward, so the signal lands
+    within one operation. The step is then abandoned; checkpoints are written only between steps.
+
+    The pack hook detaches: an operation that saves its own output would otherwise hold itself in a cycle."""
+    return torch.autograd.graph.saved_tensors_hooks(torch.Tensor.detach, _unpacked)
 
 
 class Trainer:
@@ -74,7 +101,8 @@ class Trainer:
         self.mel_batches = Batches(config.data, "train", mel.sample_rate, mel.hop_length, o.seed)
         short = type(config.data)(**{**config.data.__dict__, "segment_seconds": o.musecoder_segment_seconds})
         self.wave_batches = Batches(short, "train", mel.sample_rate, mel.hop_length, o.seed + 1)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        open_run_dir(run_dir)
+        self.checkpointed: int | None = None  # the step of run_dir/checkpoint.pt, once there is one
         self.validation = self._validation_set(config, o.validation_batches * o.batch_size)
         self.curves = CurveLog(run_dir)
 
@@ -101,7 +129,8 @@ class Trainer:
         """Resume from a checkpoint; `weights_only` starts a new run (e.g. a new mode) from its weights.
 
         A .safetensors model starts mel2mel from its generator: the ResNet is fully convolutional, so a 16 kHz
-        model's generator is a fair start for a full-band one (both halves of a split one).
+        model's generator is a fair start for a full-band one (both halves of a split one); a split model's lower
+        half starts a single full-band generator (`full_band_single`).
         """
         if path.suffix == ".safetensors":
             self.model.mel2mel.start_from(load_model(path).mel2mel)
@@ -123,6 +152,7 @@ class Trainer:
                 for group in optimiser.param_groups:  # the config's rate wins: resuming may lower it
                     group["lr"] = self._lr(name)
             self.step, self.best = state["step"], state.get("best", float("inf"))
+            self.checkpointed = self.step
 
     def _lr(self, optimiser: str) -> float:
         o = self.config.optim
@@ -159,12 +189,16 @@ class Trainer:
                 "g_under": o.lambda_under,
                 "g_darkening": o.lambda_darkening,
                 "g_brightening": o.lambda_brightening,
+                "g_balance": o.lambda_balance,
             }
             if any(weights.values()):
                 fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1).float(), self.model.log_mel)
-                losses["g_fast"] = F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1))
+                fast_mel = self.model.log_mel(fast)
+                losses["g_fast"] = F.l1_loss(fast_mel, c_mel.squeeze(1))
+                losses["g_balance"] = balance_loss(fast_mel, c_mel.squeeze(1))
                 sample_rate = self.config.model.mel.sample_rate
-                losses |= {f"g_{name}": v for name, v in waveform_losses(fast, clean, sample_rate).items()}
+                under = UnderWeighting(o.under_quiet_weight, o.under_low_weight, o.under_low_hz)
+                losses |= {f"g_{name}": v for name, v in waveform_losses(fast, clean, sample_rate, under).items()}
             total = gan + o.lambda_l1 * l1 + sum(weight * losses[name] for name, weight in weights.items() if weight)
         self._update("mel2mel", total)
         return {"d_loss": d_loss.item(), **{k: v.item() for k, v in losses.items()}}
@@ -202,9 +236,10 @@ class Trainer:
             mode = "mel2mel" if (self.step // block) % 2 == 0 else "musecoder"
         else:
             mode = self.mode
-        if mode == "mel2mel":
-            return self._mel2mel_step()
-        return self._musecoder_step(joint=mode == "joint")
+        with interruptible():
+            if mode == "mel2mel":
+                return self._mel2mel_step()
+            return self._musecoder_step(joint=mode == "joint")
 
     # -- validation -------------------------------------------------------------------------------------------
     def _validation_set(self, config: TrainConfig, count: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -240,10 +275,12 @@ class Trainer:
             fake = self.generator(d_mel)
             fast = apply_mel_gain(degraded, d_mel.squeeze(1), fake.squeeze(1), self.model.log_mel)
             frames = clean.shape[-1] // self.config.model.mel.hop_length
+            fast_mel = self.model.log_mel(fast)
             values = {
                 "mel_l1_input": F.l1_loss(d_mel, c_mel),
                 "mel_l1_mel2mel": F.l1_loss(fake, c_mel),
-                "mel_l1_fast": F.l1_loss(self.model.log_mel(fast), c_mel.squeeze(1)),
+                "mel_l1_fast": F.l1_loss(fast_mel, c_mel.squeeze(1)),
+                "balance_fast": balance_loss(fast_mel, c_mel.squeeze(1)),
             }
             sample_rate = self.config.model.mel.sample_rate
             values |= {f"{name}_fast": v for name, v in waveform_losses(fast, clean, sample_rate).items()}
@@ -279,6 +316,7 @@ class Trainer:
         o = self.config.optim
         started = time.monotonic()
         window: dict[str, list[float]] = {}
+        self.curves.drop_after(self.step)  # a killed run logged steps past its last checkpoint: they run again
         while self.step < o.steps:
             for k, v in self.train_step().items():
                 window.setdefault(k, []).append(v)
@@ -297,18 +335,22 @@ class Trainer:
             if self.step % o.validate_every == 0 or self.step == o.steps:
                 self._validate_and_save(log)
             elif self.step % o.checkpoint_every == 0:
-                save_checkpoint(self.run_dir / "checkpoint.pt", self.state())
+                self._save_latest()
             if o.keep_every and self.step % o.keep_every == 0:
                 save_checkpoint(self.run_dir / f"checkpoint-{self.step}.pt", self.state())
         if not (self.run_dir / "checkpoint.pt").exists():  # `--steps 0`: the starting point, scored and saved to export
             self._validate_and_save(log)
+
+    def _save_latest(self) -> None:
+        save_checkpoint(self.run_dir / "checkpoint.pt", self.state())
+        self.checkpointed = self.step
 
     def _validate_and_save(self, log: Callable[[str], None]) -> None:
         values = self.validate()
         self.curves.log(self.step, "validation", values)
         self.curves.plot()
         log(f"validation @ {self.step}: " + " ".join(f"{k}={v:.4f}" for k, v in values.items()))
-        save_checkpoint(self.run_dir / "checkpoint.pt", self.state())
+        self._save_latest()
         score = values["mel_l1_fast"] if self.mode in ("mel2mel", "both") else values["diffusion"]
         if score < self.best:
             self.best = score

@@ -134,7 +134,8 @@
   }
 
   function decibels(value) {
-    return `${value > 0.05 ? "+" : ""}${value.toFixed(1)} dB`;
+    const shown = Math.round(value * 10) / 10 || 0; // a cut under 0.05 dB shows as 0.0, not -0.0
+    return `${shown > 0 ? "+" : ""}${shown.toFixed(1)} dB`;
   }
 
   function element(tag, className, text) {

@@ -220,8 +220,9 @@ local function muse_fx_args(job, settings)
 end
 
 local function not_found_text(settings)
-  return "muse-fx not found (tried: " .. settings.executable .. "). Install it (pip install muse-fx) "
-    .. "or set its full path in ExtState muse_fx/executable, see README"
+  return "muse-fx not found (tried: " .. settings.executable .. "). Install it in your clone of "
+    .. "muse_fx (pip install -c constraints.txt -e .) or set its full path in ExtState muse_fx/executable, "
+    .. "see README"
 end
 
 --- Shell wrapper: writes a first progress line at once (proof that the launch worked), and, if

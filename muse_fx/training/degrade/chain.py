@@ -128,6 +128,13 @@ class Degrader:
         peak = torch.maximum(degraded.abs().max(), target.abs().max()).clamp_min(1.0)
         return degraded / peak, target / peak, params
 
+    def untouched(self, clean: torch.Tensor, rng: random.Random) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """A no-harm pair: the clean take as its own input, at a drawn level, so a clean take is left alone."""
+        level = rng.uniform(*self.config.level_db)
+        target = _to_level(clean, level, self.sample_rate)
+        target = target / target.abs().max().clamp_min(1.0)
+        return target.clone(), target, {"no_harm": True, "level_db": round(level, 2)}
+
 
 def _to_level(audio: torch.Tensor, level_db: float, sample_rate: int) -> torch.Tensor:
     """(samples,) or (channels, samples): one gain for every channel, so a stereo image keeps its balance."""
