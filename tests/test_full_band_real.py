@@ -55,9 +55,13 @@ def _tiny_real(folder, rate=RATE):
 
 
 def _tiny_data(folder):
-    """A data folder as the config expects it: real/, rirs.pt, babble.pt (tiny banks)."""
+    """A data folder as the config expects it: clean/ and real/ (clip folders), rirs.pt, babble.pt, noises.pt
+    (tiny banks)."""
     folder.mkdir()
+    _tiny_real(folder / "clean")
     _tiny_real(folder / "real")
+    noise = (torch.randn(RATE) * 0.1).half()
+    torch.save({"sample_rate": RATE, "noises": [noise, noise], "split": ["train", "validation"]}, folder / "noises.pt")
     rir = torch.zeros(2000)
     rir[0], rir[400] = 1.0, 0.3
     torch.save(

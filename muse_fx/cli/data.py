@@ -42,6 +42,115 @@ def render(out: Path, hours: float, seed: int, sample_rate: int, workers: int, s
     click.echo(f"{len(clips)} clips, {hours_done:.2f} h in {out / 'manifest.csv'}")
 
 
+def _real_folders(help_text: str) -> Callable[[Callable], Callable]:
+    return click.option(
+        "--real",
+        "roots",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        multiple=True,
+        required=True,
+        help=help_text,
+    )
+
+
+INSTRUMENT_CLONES = _real_folders(
+    "A local clone of an instrument library (training/README.md, 'Real instruments'); repeat for each."
+)
+
+
+@data.command()
+@INSTRUMENT_CLONES
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for FLAC files + manifest.csv.")
+@click.option("--hours", type=float, default=2.0, show_default=True, help="Stop once this much audio exists.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True, help="Clips written side by side.")
+def real(roots: tuple[Path, ...], out: Path, hours: float, seed: int, workers: int) -> None:
+    """Play corpus works on real instrument recordings (a sampler), plus the libraries' phrases, percussion and
+    guitar strums, as 44.1 kHz mono FLAC + manifest.csv in the format `data render` writes; resumable."""
+    from tqdm import tqdm
+
+    from muse_fx.training.real.render import render_real
+
+    try:
+        with tqdm(total=round(hours * 3600), unit="s audio", desc="real") as bar:
+            clips = render_real(list(roots), out, hours, seed, workers, lambda seconds: bar.update(round(seconds)))
+    except ValueError as error:  # a folder of no known layout
+        raise click.ClickException(str(error)) from None
+    for split in ("train", "validation"):
+        hours_done = sum(c.duration for c in clips if c.split == split) / 3600
+        click.echo(f"{split}: {sum(c.split == split for c in clips)} clips, {hours_done:.2f} h")
+    click.echo(f"→ {out / 'manifest.csv'}")
+
+
+NOISE_SOURCES = _real_folders(
+    "A noise source: a Tonejs/audio clone, /usr/share/games/0ad/mods/public (Debian 0ad-data) or "
+    "/usr/share/sonic-pi/samples (Debian sonic-pi-samples); repeat for each."
+)
+
+
+@data.command()
+@NOISE_SOURCES
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Bank file to write (.pt).")
+@click.option("--sample-rate", type=int, default=44100, show_default=True)
+def noises(roots: tuple[Path, ...], out: Path, sample_rate: int) -> None:
+    """Collect real noise recordings (rain, wind, waves, crowds, fans, subway, vinyl hiss) into a bank the Degrader
+    draws from with `p_real_noise`; held-out ones are kept for the development set."""
+    from muse_fx.training.real.noises import build_noise_bank, scan_noises
+
+    try:
+        count = len(scan_noises(list(roots)))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    bank = _write_bank(
+        out,
+        lambda _c, rate, _s, progress: build_noise_bank(list(roots), rate, progress),
+        count,
+        sample_rate,
+        0,
+        desc="noises",
+        unit="file",
+    )
+    for split in ("train", "validation"):
+        kept = [n for n, s in zip(bank["noises"], bank["split"]) if s == split]
+        click.echo(f"{split}: {len(kept)} recordings, {sum(len(n) for n in kept) / sample_rate / 60:.1f} min")
+    click.echo(f"→ {out}")
+
+
+@data.command()
+@INSTRUMENT_CLONES
+@click.option(
+    "--rirs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Bank from `data rirs --sample-rate 44100`: its validation and test rooms are used.",
+)
+@click.option(
+    "--noises",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Bank from `data noises`: its held-out recordings are used.",
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder for the set.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def devset(roots: tuple[Path, ...], rirs: Path, noises: Path, out: Path, seed: int) -> None:
+    """Write the real development set (held-out instruments, noises and rooms) and its no-harm set (OUT/no-harm:
+    clean takes given as their own input), in the folder format `muse-fx eval` reads."""
+    from tqdm import tqdm
+
+    from muse_fx.training.real.devset import DEGRADED_CLIPS, NO_HARM_CLIPS, write_devset
+
+    total = sum(DEGRADED_CLIPS.values()) + sum(NO_HARM_CLIPS.values())
+    try:
+        with tqdm(total=total, unit="clip", desc="devset") as bar:
+            counts = write_devset(list(roots), rirs, noises, out, seed, bar.update)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"{counts['degraded']} degraded pairs → {out}; {counts['no-harm']} no-harm pairs → {out / 'no-harm'}\n"
+        f"score them with: muse-fx eval {out} and muse-fx eval {out / 'no-harm'}"
+    )
+
+
 def _write_bank(
     out: Path, build: Callable[..., dict], count: int, sample_rate: int, seed: int, desc: str, unit: str
 ) -> dict:

@@ -46,16 +46,18 @@ class Arrangement:
         return max(v.performance.duration for v in self.voices)
 
 
-def _draw(rng: random.Random, chances: dict[str, float]) -> str:
+def draw(rng: random.Random, chances: dict[str, float]) -> str:
     return rng.choices(list(chances), list(chances.values()))[0]
 
 
-def _merged(parts: tuple[Line, ...]) -> Line:
+def merged(parts: tuple[Line, ...]) -> Line:
     notes = tuple(sorted((n for p in parts for n in p.notes), key=lambda n: (n.onset, n.pitches)))
     return Line(parts[0].work, "all", parts[0].kind, notes)
 
 
-def _voices(parts: tuple[Line, ...], instruments: tuple[Instrument, ...], rng: random.Random) -> tuple[Voice, ...]:
+def perform_parts(
+    parts: tuple[Line, ...], instruments: tuple[Instrument, ...], rng: random.Random
+) -> tuple[Voice, ...]:
     """Parts in one tempo and one key; each part's notes fold into its instrument's range by octaves."""
     bpm = rng.uniform(*TEMPO_BPM[parts[0].kind])
     transposition = rng.randint(-3, 3) if len(parts) > 1 else None
@@ -70,13 +72,13 @@ def _score(work: Work, kind: str, rng: random.Random) -> tuple[Voice, ...]:
     if kind == "ensemble":
         names = ENSEMBLES[rng.choice(sorted(ENSEMBLES))]
         instruments = tuple(BY_NAME[names[min(i, len(names) - 1)]] for i in range(len(parts)))
-        return _voices(parts, instruments, rng)
+        return perform_parts(parts, instruments, rng)
     if kind == "keys":
-        return _voices((_merged(parts),), (BY_NAME[rng.choice(KEYBOARDS)],), rng)
+        return perform_parts((merged(parts),), (BY_NAME[rng.choice(KEYBOARDS)],), rng)
     if kind == "duet":
         pair = (parts[0], parts[-1]) if rng.random() < 0.6 else tuple(rng.sample(parts, 2))
-        return _voices(pair, tuple(rng.sample(INSTRUMENTS, 2)), rng)
-    return _voices((rng.choice(parts),), (rng.choice(INSTRUMENTS),), rng)
+        return perform_parts(pair, tuple(rng.sample(INSTRUMENTS, 2)), rng)
+    return perform_parts((rng.choice(parts),), (rng.choice(INSTRUMENTS),), rng)
 
 
 def arrange(
@@ -85,10 +87,10 @@ def arrange(
     """Draw an arrangement of `work`, its soundfont, and for drums the kit (the font's own or a drum-kit font)."""
     soundfont = rng.choices(soundfonts, [f.weight for f in soundfonts])[0]
     if len(work.parts) > 1:
-        kind = _draw(rng, SCORE_KINDS)
+        kind = draw(rng, SCORE_KINDS)
         return Arrangement(work.work, kind, _score(work, kind, rng), soundfont)
-    kind = _draw(rng, TUNE_KINDS)
-    (melody,) = _voices(work.parts, (rng.choice(INSTRUMENTS),), rng)
+    kind = draw(rng, TUNE_KINDS)
+    (melody,) = perform_parts(work.parts, (rng.choice(INSTRUMENTS),), rng)
     if kind == "solo":
         return Arrangement(work.work, kind, (melody,), soundfont)
     kit = rng.choice(kits) if kits and rng.random() < 0.5 else None

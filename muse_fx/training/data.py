@@ -25,6 +25,9 @@ class DataConfig:
     clean: str = ""  # folder with manifest.csv from `muse-fx data render`; "" = synthetic tones
     rirs: str = ""  # bank from `muse-fx data rirs`; "" = no reverb
     babble: str = ""  # bank from `muse-fx data babble`; "" = no babble noise
+    real: str = ""  # folder with manifest.csv from `muse-fx data real` (real instruments); "" = none
+    real_share: float = 0.5  # with both `clean` and `real`: the share of segments drawn from `real`
+    noises: str = ""  # bank from `muse-fx data noises` (real noise recordings, drawn at `p_real_noise`)
     segment_seconds: float = 1.536
     # Draw weight per arrangement (solo, duet, ensemble, keys, drums; absent = 1), on top of clip length: the
     # corpus has more solo lines than scores, and ensembles are what a solo-trained model damages.
@@ -84,6 +87,30 @@ class CleanClips:
         return torch.nn.functional.pad(piece[:samples], (0, max(0, samples - len(piece)))), source
 
 
+class MixedClips:
+    """Segments from several clip folders (renders and real instruments), each drawn with its share."""
+
+    def __init__(self, sources: list[tuple[CleanClips, float]]):
+        self.sources = [clips for clips, _ in sources]
+        self.shares = [share for _, share in sources]
+
+    def reload(self) -> None:
+        for clips in self.sources:
+            clips.reload()
+
+    def segment(self, samples: int, rng: random.Random) -> tuple[torch.Tensor, dict]:
+        return rng.choices(self.sources, weights=self.shares)[0].segment(samples, rng)
+
+
+def clip_source(config: DataConfig, split: str, sample_rate: int) -> CleanClips | MixedClips | SyntheticClips:
+    """The clean segments a config names: renders, real instruments, both mixed, or synthetic tones."""
+    folders = [(config.clean, 1.0 - config.real_share), (config.real, config.real_share)]
+    chosen = [(CleanClips(Path(f), split, sample_rate, config.arrangement_weights), w) for f, w in folders if f]
+    if not chosen:
+        return SyntheticClips(sample_rate)
+    return chosen[0][0] if len(chosen) == 1 else MixedClips(chosen)
+
+
 class SyntheticClips:
     def reload(self) -> None:
         pass
@@ -118,16 +145,13 @@ class Batches:
     def __init__(self, config: DataConfig, split: str, sample_rate: int, hop: int, seed: int = 0):
         self.samples = round(config.segment_seconds * sample_rate / hop) * hop
         self.sample_rate = sample_rate
-        self.clips = (
-            CleanClips(Path(config.clean), split, sample_rate, config.arrangement_weights)
-            if config.clean
-            else SyntheticClips(sample_rate)
-        )
+        self.clips = clip_source(config, split, sample_rate)
         rirs, rt60 = bank_items(config.rirs, "rirs", split, sample_rate)
         babble, _ = bank_items(
             config.babble, "utterances", None, sample_rate
         )  # pseudo-words: nothing to leak across splits
-        self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble)
+        recordings, _ = bank_items(config.noises, "noises", split, sample_rate)  # held-out noises: validation
+        self.degrader = Degrader(sample_rate, config.degrade, rirs, rt60, babble, recordings)
         self.no_harm_share = config.no_harm_share
         self.rng = random.Random(seed)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import multiprocessing
 import random
 import subprocess
 import tempfile
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import soundfile as sf
 import torch
@@ -207,23 +209,44 @@ def render_corpus(
     progress: Callable[[float], None] | None = None,
 ) -> list[Clip]:
     """Render until `hours` of audio exist; resumes past every (work, take) already in the manifest."""
+    fonts = installed(soundfonts)
+    if not fonts:
+        raise FileNotFoundError("no soundfont found; install fluid-soundfont-gm (Debian) or pass --soundfont")
+
+    def jobs(done: set[tuple[str, int]], submit: Callable) -> Iterator[_Job]:
+        return _jobs(out, seed, sample_rate, done, fonts, installed(DRUM_KITS), submit)
+
+    return fill_manifest(out, hours, jobs, _render_job, workers, progress)
+
+
+def fill_manifest(
+    out: Path,
+    hours: float,
+    jobs: Callable[[set[tuple[str, int]], Callable], Iterator[Any]],
+    render_job: Callable[[Any], Clip | None],
+    workers: int,
+    progress: Callable[[float], None] | None = None,
+    start_method: str | None = None,
+) -> list[Clip]:
+    """Run `render_job` over `jobs(done, submit)` in `workers` processes (started by `start_method`, default
+    fork), appending each clip to out/manifest.csv, until `hours` of audio exist. `done` holds the (work, take)
+    pairs already listed, so a rerun resumes."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.csv"
     clips = read_manifest(manifest) if manifest.exists() else []
     total = sum(c.duration for c in clips)
-    fonts = installed(soundfonts)
-    if not fonts:
-        raise FileNotFoundError("no soundfont found; install fluid-soundfont-gm (Debian) or pass --soundfont")
-    with open(manifest, "a", newline="") as f, ProcessPoolExecutor(workers) as pool:
+    if total >= hours * 3600:
+        return clips
+    context = multiprocessing.get_context(start_method)
+    with open(manifest, "a", newline="") as f, ProcessPoolExecutor(workers, mp_context=context) as pool:
         done = {(c.work, c.take) for c in clips}
-        jobs = _jobs(out, seed, sample_rate, done, fonts, installed(DRUM_KITS), pool.submit)
         writer = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS)
         if not clips:
             writer.writeheader()
         in_flight: deque = deque()  # bounded, so the corpus is parsed only as fast as it is rendered
-        for job in itertools.chain(jobs, [None] * 2 * workers):
+        for job in itertools.chain(jobs(done, pool.submit), [None] * 2 * workers):
             if job is not None:
-                in_flight.append(pool.submit(_render_job, job))
+                in_flight.append(pool.submit(render_job, job))
             if len(in_flight) < 2 * workers and job is not None:
                 continue
             clip = in_flight.popleft().result() if in_flight else None

@@ -35,7 +35,13 @@ MODEL_SIZES = {
 }
 CONFIG_DIR = Path(__file__).parent / "configs"
 DATA_ENV = "MUSE_FX_DATA"
-DATA_MAKERS = {"clean": "muse-fx data render", "rirs": "muse-fx data rirs", "babble": "muse-fx data babble"}
+DATA_MAKERS = {
+    "clean": "muse-fx data render",
+    "rirs": "muse-fx data rirs",
+    "babble": "muse-fx data babble",
+    "real": "muse-fx data real",
+    "noises": "muse-fx data noises",
+}
 
 
 @dataclass(frozen=True)

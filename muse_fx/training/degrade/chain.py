@@ -28,6 +28,7 @@ class DegradeConfig:
     p_tone: float = 0.0  # gentle shelves on the clean signal itself (see eq.tone); the full-band config turns it on
     p_dark: float = 0.0  # a low-pass on the clean signal itself (see eq.darken)
     p_unsteady: float = 0.0  # each noise swinging in level (see noise.unsteady)
+    p_real_noise: float = 0.0  # a drawn noise is a real recording from the `[data] noises` bank (see noise.recorded)
     p_reverb: float = 0.8
     p_noise: float = 0.9
     nsr_db: tuple[float, float] = (-30.0, -5.0)  # noise-to-signal ratio
@@ -50,17 +51,24 @@ class Degrader:
         rirs: list[torch.Tensor] | None = None,
         rt60: list[float] | None = None,
         babble: list[torch.Tensor] | None = None,
+        recordings: list[torch.Tensor] | None = None,
     ):
         self.sample_rate = sample_rate
         self.config = config
         self.rirs = rirs or []
         self.rt60 = rt60 or [0.0] * len(self.rirs)
         self.babble = babble or []
+        self.recordings = recordings or []  # real noise recordings (`muse-fx data noises`)
 
     def _noise(self, samples: int, rng: random.Random, device: torch.device):
-        kinds = list(noise.SYNTHETIC) + (["babble"] if self.babble else [])
-        kind = rng.choice(kinds)
-        if kind == "babble":
+        # Drawn only when on, as p_dark: configs without real noises keep their random stream.
+        if self.config.p_real_noise and self.recordings and rng.random() < self.config.p_real_noise:
+            kind = "recorded"
+        else:
+            kind = rng.choice(list(noise.SYNTHETIC) + (["babble"] if self.babble else []))
+        if kind == "recorded":
+            signal, params = noise.recorded(samples, self.sample_rate, self.recordings, rng, device)
+        elif kind == "babble":
             signal, params = noise.babble(samples, self.babble, rng, device)
         else:
             signal, params = noise.SYNTHETIC[kind](samples, self.sample_rate, rng, device)
@@ -70,7 +78,8 @@ class Degrader:
         return signal, params
 
     def __call__(self, clean: torch.Tensor, rng: random.Random) -> tuple[torch.Tensor, torch.Tensor, dict]:
-        """clean (samples,) → (degraded (samples,), target (samples,), params)."""
+        """clean (samples,) or (channels, samples) → (degraded, target, params), each the clean's shape; a stereo
+        take gets one chain: the same room, and each noise alike in both channels."""
         c, sr = self.config, self.sample_rate
         params: dict = {}
         # Drawn first: a recording made at a lower rate has its noise at the drawn NSR within its own band, as a
@@ -128,4 +137,5 @@ class Degrader:
 
 
 def _to_level(audio: torch.Tensor, level_db: float, sample_rate: int) -> torch.Tensor:
-    return audio * 10 ** ((level_db - loudness_db(audio, sample_rate)) / 20)
+    """(samples,) or (channels, samples): one gain for every channel, so a stereo image keeps its balance."""
+    return audio * 10 ** ((level_db - loudness_db(audio.reshape(-1, audio.shape[-1]).mean(0), sample_rate)) / 20)

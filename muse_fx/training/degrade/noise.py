@@ -82,6 +82,18 @@ def babble(samples: int, bank: list[torch.Tensor], rng: random.Random, device: t
     return out, {"talkers": talkers}
 
 
+def recorded(samples: int, sample_rate: int, bank: list[torch.Tensor], rng: random.Random, device: torch.device):
+    """A real noise recording from the bank at a random offset, looped to length, with a faint wideband hiss
+    beside it (-30 to -15 dB): some recordings stop at 16.5 kHz, and a noise that leaves the top band clean
+    would teach the model that real noise ends there."""
+    index = rng.randrange(len(bank))
+    recording = bank[index].to(device, torch.float32)
+    looped = recording.roll(rng.randrange(len(recording))).repeat(samples // len(recording) + 1)[:samples]
+    hiss_db = rng.uniform(-30.0, -15.0)
+    floor, colour = coloured(samples, sample_rate, rng, device)
+    return mix_at_snr(looped, floor, hiss_db), {"recording": index, "hiss_db": round(hiss_db, 2), **colour}
+
+
 def unsteady(noise: torch.Tensor, sample_rate: int, rng: random.Random):
     """The noise's level wandering 2-8 dB (std) about its own, with a new level every 20-300 ms.
 

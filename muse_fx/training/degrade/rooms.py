@@ -99,10 +99,10 @@ def build_bank(count: int, sample_rate: int, seed: int = 0, progress: Callable[[
 
 
 def convolve_aligned(audio: torch.Tensor, rir: torch.Tensor) -> torch.Tensor:
-    """(samples,) * rir, advanced by the RIR's peak (the direct path) so it stays aligned with the dry signal."""
+    """(..., samples) * rir, advanced by the RIR's peak (the direct path) so it stays aligned with the dry signal."""
     rir = rir.to(audio.device, audio.dtype)
     peak = int(rir.abs().argmax())
     rir = rir / rir[peak].abs().clamp_min(1e-9)  # direct path at unit gain: reverb adds, never rescales the dry
     n = 1 << (audio.shape[-1] + rir.shape[-1] - 2).bit_length()  # a power of two: FFT speed, no wrap-around
     wet = torch.fft.irfft(torch.fft.rfft(audio, n) * torch.fft.rfft(rir, n), n)
-    return wet[peak : peak + audio.shape[-1]]
+    return wet[..., peak : peak + audio.shape[-1]]
