@@ -220,6 +220,9 @@ def main() -> None:
     parser.add_argument("--memory-minutes", type=float, default=60.0, help="length of the peak-RSS file")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--options", action="store_true", help="also time output-changing options (bfloat16)")
+    parser.add_argument(
+        "--model", action="append", default=[], help="also time these weights (a .safetensors path), e.g. a candidate"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("SYSTEM", "WAV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -228,7 +231,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))  # this checkout's muse_fx and benchmarks, as the workers import them
 
     start_load = load()
-    models = bundled_models()
+    models = bundled_models() + args.model
     systems = [models[0], f"{models[0]}+passive", *models[1:]] + [f"{models[0]}+bf16"] * args.options
     if dfn_available():
         systems.append(DFN3)
