@@ -15,12 +15,12 @@ import torch
 from click.testing import CliRunner
 
 from muse_fx.cli.data import data
+from muse_fx.training import render as render_module  # corpus_passes reads the works there
 from muse_fx.training.corpus import Line, Note, Work
 from muse_fx.training.data import Batches, DataConfig
 from muse_fx.training.degrade.chain import DegradeConfig, Degrader
 from muse_fx.training.humanise import Event
 from muse_fx.training.real import devset as devset_module
-from muse_fx.training.real import render as render_module
 from muse_fx.training.real.sampler import SAMPLE_RATE, Sampler
 from muse_fx.training.real.sources import midi_pitch, recognise, scan
 from muse_fx.training.render import MANIFEST_FIELDS

@@ -30,12 +30,12 @@ class Voice:
 
 
 @dataclass(frozen=True)
-class Arrangement:
+class Voices:
+    """A work's voices as one arrangement plays them; what the soundfont and the real-instrument renders share."""
+
     work: str
     kind: str
     voices: tuple[Voice, ...]
-    soundfont: Soundfont
-    drum_kit: Soundfont | None = None  # renders the drum voice when the kit is not the soundfont's own
 
     @property
     def instruments(self) -> str:
@@ -44,6 +44,12 @@ class Arrangement:
     @property
     def duration(self) -> float:
         return max(v.performance.duration for v in self.voices)
+
+
+@dataclass(frozen=True)
+class Arrangement(Voices):
+    soundfont: Soundfont
+    drum_kit: Soundfont | None = None  # renders the drum voice when the kit is not the soundfont's own
 
 
 def draw(rng: random.Random, chances: dict[str, float]) -> str:

@@ -177,6 +177,16 @@ def _jobs(
 ) -> Iterator[_Job]:
     """Every (work, take) not yet rendered, in passes over the corpus (see `_takes`); the works are parsed once,
     in the pool."""
+    for round_, index, work in corpus_passes(submit):
+        for take in _takes(work, round_):
+            if (work.work, take) not in done:
+                rng = random.Random(f"{seed}/{work.work}/{take}")
+                yield _Job(index, take, arrange(work, rng, fonts, kits), sample_rate, out)
+
+
+def corpus_passes(submit: Callable) -> Iterator[tuple[int, int, Work]]:
+    """(pass, index, work) for MAX_TAKES passes over the corpus: the first parses the works (in the pool that
+    `submit` feeds) as they come, later passes go over the parsed ones again."""
     cached: list[Work] = []
     source = works(submit)
     for round_ in range(MAX_TAKES):
@@ -184,10 +194,7 @@ def _jobs(
         for index, work in enumerate(corpus):
             if round_ == 0:
                 cached.append(work)
-            for take in _takes(work, round_):
-                if (work.work, take) not in done:
-                    rng = random.Random(f"{seed}/{work.work}/{take}")
-                    yield _Job(index, take, arrange(work, rng, fonts, kits), sample_rate, out)
+            yield round_, index, work
 
 
 def _takes(work: Work, round_: int) -> range:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from muse_fx.training.arrangement import SCORE_KINDS, Voice, draw, merged, perform_parts
+from muse_fx.training.arrangement import SCORE_KINDS, Voice, Voices, draw, merged, perform_parts
 from muse_fx.training.corpus import Work
 from muse_fx.training.humanise import TIMING_JITTER_S, Event, Performance
 from muse_fx.training.instruments import Instrument
@@ -41,18 +41,8 @@ STRUM_SECONDS = (15.0, 35.0)
 
 
 @dataclass(frozen=True)
-class RealArrangement:
-    work: str
-    kind: str
-    voices: tuple[Voice, ...]
-
-    @property
-    def instruments(self) -> str:
-        return "+".join(v.instrument for v in self.voices)
-
-    @property
-    def duration(self) -> float:
-        return max(v.performance.duration for v in self.voices)
+class RealArrangement(Voices):
+    """A work's voices for the sampler: no soundfont."""
 
 
 def _ensembles(split: str, present: dict[str, Instrument]) -> list[tuple[str, ...]]:

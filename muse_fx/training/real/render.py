@@ -11,7 +11,6 @@ held-out clips share neither instruments nor works with training.
 from __future__ import annotations
 
 import functools
-import itertools
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -21,12 +20,12 @@ from pathlib import Path
 import soundfile as sf
 import torch
 
-from muse_fx.training.corpus import _interleave, split_for, works
+from muse_fx.training.corpus import _interleave, split_for
 from muse_fx.training.loudness import normalise
 from muse_fx.training.real.arrange import RealArrangement, arrange_real, strumming
 from muse_fx.training.real.sampler import SAMPLE_RATE, Sampler, read_recording
 from muse_fx.training.real.sources import Sample, scan
-from muse_fx.training.render import MAX_TAKES, TARGET_LOUDNESS_DB, Clip, fill_manifest
+from muse_fx.training.render import TARGET_LOUDNESS_DB, Clip, corpus_passes, fill_manifest
 
 STRUM_TAKES = 60  # strummed progressions drawn at most (15-35 s each): one guitar, kept to a small share
 SILENT = 1e-4
@@ -117,19 +116,13 @@ def _score_jobs(roots, out, samples, seed, done, submit) -> Iterator[_Job]:
     """Corpus works on the sampler's instruments, take after take (as `data render` does)."""
     sampler = Sampler(samples)
     present = {split: sampler.instruments(split) for split in ("train", "validation")}
-    cached: list = []
-    source = works(submit)
-    for take in range(MAX_TAKES):
-        corpus = itertools.chain(cached, source) if take == 0 else cached
-        for index, work in enumerate(corpus):
-            if take == 0:
-                cached.append(work)
-            split = "train" if split_for(work.work) == "train" else "validation"
-            if (work.work, take) in done or not present[split]:
-                continue
-            rng = random.Random(f"{seed}/real/{work.work}/{take}")
-            arrangement = arrange_real(work, split, present[split], rng)
-            yield _Job(roots, out, index, work.work, take, split, arrangement=arrangement)
+    for take, index, work in corpus_passes(submit):
+        split = "train" if split_for(work.work) == "train" else "validation"
+        if (work.work, take) in done or not present[split]:
+            continue
+        rng = random.Random(f"{seed}/real/{work.work}/{take}")
+        arrangement = arrange_real(work, split, present[split], rng)
+        yield _Job(roots, out, index, work.work, take, split, arrangement=arrangement)
 
 
 def _recording_jobs(roots, out, samples, seed, done) -> Iterator[_Job]:
