@@ -20,30 +20,15 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner
+from conftest import identity
 
 from muse_fx import atomic
 from muse_fx.atomic import DestinationAppearedError
-from muse_fx.cli import main
 from muse_fx.files import enhance_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "from muse_fx.cli import main; main()"]
 LINUX = pytest.mark.skipif(sys.platform != "linux", reason="POSIX file modes, signals, FIFOs and byte file names")
-
-
-def identity(audio, sample_rate):
-    return audio
-
-
-@pytest.fixture
-def run(tiny_model_path, monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args):
-        return CliRunner().invoke(main, ["enhance", *args, "--model", str(tiny_model_path)], catch_exceptions=False)
-
-    return invoke
 
 
 def write(path, seconds=0.5, rate=16000, channels=1, **options):

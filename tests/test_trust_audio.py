@@ -16,12 +16,11 @@ import pedalboard
 import pytest
 import soundfile as sf
 import torch
-from click.testing import CliRunner
+from conftest import identity
 from test_server_support import TestClient, encode, make_app, noise
 
 from muse_fx import MuseEnhance, Pedalboard
 from muse_fx.audition.render import read_excerpt
-from muse_fx.cli import main
 from muse_fx.decode import probe_decoded
 from muse_fx.engine.pipeline import Enhancer
 from muse_fx.errors import AudioInputError, NonFiniteOutputError
@@ -29,10 +28,6 @@ from muse_fx.files import enhance_file
 
 RATE = 44100
 CLI = [sys.executable, "-c", "from muse_fx.cli import main; main()"]
-
-
-def identity(audio, sample_rate):
-    return audio
 
 
 def sweep(seconds: float, rate: int = RATE) -> np.ndarray:
@@ -47,16 +42,6 @@ def cut_in_half(path: Path, seconds: float) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     return path
-
-
-@pytest.fixture
-def run(tiny_model_path, monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args):
-        return CliRunner().invoke(main, ["enhance", *args, "--model", str(tiny_model_path)], catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture(scope="module")
