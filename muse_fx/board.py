@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pedalboard
 
-from muse_fx.audio import StreamLayout, check_finite, prepare
 from muse_fx.errors import PresetError, SettingError
+from muse_fx.io.arrays import StreamLayout, check_finite, prepare
 
 if TYPE_CHECKING:
     from muse_fx.loudness import Loudness

@@ -17,9 +17,9 @@ from typing import TypeVar
 import numpy as np
 import soundfile as sf
 
-from muse_fx.atomic import atomic_path
 from muse_fx.bearer_token import TOKEN_ENV, resolve_token
 from muse_fx.errors import AudioInputError, MuseFxError, install_hint
+from muse_fx.io.atomic import atomic_path
 
 try:
     import httpx

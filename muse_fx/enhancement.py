@@ -14,7 +14,7 @@ from muse_fx.settings import Settings
 
 
 class Enhancement(Protocol):
-    """Audio is (channels, samples) float32 at `sample_rate` Hz, already checked (muse_fx.audio.prepare)."""
+    """Audio is (channels, samples) float32 at `sample_rate` Hz, already checked (muse_fx.io.arrays.prepare)."""
 
     @property
     def streams(self) -> bool:

@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from muse_fx.atomic import atomic_path, scratch_folder, sweep_debris
-from muse_fx.audio import AudioInfo, check_finite
-from muse_fx.audio_io import (
+from muse_fx.board import can_stream
+from muse_fx.errors import AudioInputError, MuseFxError, NonFiniteOutputError, PresetError, printable
+from muse_fx.io.arrays import AudioInfo, check_finite
+from muse_fx.io.atomic import atomic_path, scratch_folder, sweep_debris
+from muse_fx.io.audio_files import (
     OutputError,
     check_writable,
     choose_subtype,
@@ -28,8 +30,6 @@ from muse_fx.audio_io import (
     read_blocks,
     span,
 )
-from muse_fx.board import can_stream
-from muse_fx.errors import AudioInputError, MuseFxError, NonFiniteOutputError, PresetError, printable
 from muse_fx.loudness import LoudnessMeter, MakeUp
 
 CLIP_LEVEL = 0.999

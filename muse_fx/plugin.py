@@ -7,13 +7,13 @@ import os
 import numpy as np
 import torch
 
-from muse_fx.audio import StreamLayout, prepare
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.feeder import Progress, chunk_layout
 from muse_fx.enhancement import Enhancement
 from muse_fx.errors import AudioInputError
+from muse_fx.io.arrays import StreamLayout, prepare
 from muse_fx.local import LocalEnhancement
 from muse_fx.remote import RemoteEnhancement
 from muse_fx.settings import (

@@ -22,9 +22,9 @@ import pytest
 import soundfile as sf
 from conftest import identity
 
-from muse_fx import atomic
-from muse_fx.atomic import DestinationAppearedError
 from muse_fx.files import enhance_file
+from muse_fx.io import atomic
+from muse_fx.io.atomic import DestinationAppearedError
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "from muse_fx.cli import main; main()"]

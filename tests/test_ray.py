@@ -264,7 +264,7 @@ def long_take(folder: Path) -> Path:
 
 
 def wait_for_temp_files(out: Path, running: Callable[[], bool]) -> None:
-    """Returns once a worker writes its temp output into `out` (hidden names, muse_fx.atomic)."""
+    """Returns once a worker writes its temp output into `out` (hidden names, muse_fx.io.atomic)."""
     deadline = time.monotonic() + 180
     while not list(out.glob(".*")):
         assert running(), "the run ended before it wrote anything"

@@ -21,10 +21,10 @@ from test_server_support import TestClient, encode, make_app, noise
 
 from muse_fx import MuseEnhance, Pedalboard
 from muse_fx.audition.render import read_excerpt
-from muse_fx.decode import probe_decoded
 from muse_fx.engine.pipeline import Enhancer
 from muse_fx.errors import AudioInputError, NonFiniteOutputError
 from muse_fx.files import enhance_file
+from muse_fx.io.decode import probe_decoded
 
 RATE = 44100
 CLI = [sys.executable, "-c", "from muse_fx.cli import main; main()"]

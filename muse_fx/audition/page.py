@@ -21,9 +21,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from muse_fx.audio_io import OutputError
 from muse_fx.audition.render import Excerpt, Take, picture, read_excerpt, render_anchor, render_original, render_variant
 from muse_fx.audition.variants import Variant, slug
+from muse_fx.io.audio_files import OutputError
 from muse_fx.presets.files import unused_name, user_dir
 
 ASSETS = Path(__file__).parent / "assets"

@@ -11,9 +11,9 @@ import numpy as np
 import pyloudnorm
 import scipy.signal
 
-from muse_fx.audio_io import cut_short, probe, read_audio, read_part, span, write_audio
 from muse_fx.audition.variants import Variant, preset_toml
 from muse_fx.errors import AudioInputError
+from muse_fx.io.audio_files import cut_short, probe, read_audio, read_part, span, write_audio
 
 EXCERPT_CAP = 30.0  # seconds rendered when --duration is not given
 MIN_SECONDS = 0.5  # integrated loudness gates 0.4 s blocks

@@ -158,7 +158,7 @@ def _write_bank(
     import torch
     from tqdm import tqdm
 
-    from muse_fx.atomic import atomic_path
+    from muse_fx.io.atomic import atomic_path
 
     with tqdm(total=count, unit=unit, desc=desc) as bar:
         bank = build(count, sample_rate, seed, progress=lambda: bar.update())

@@ -10,7 +10,6 @@ from typing import NoReturn
 import click
 from tqdm import tqdm
 
-from muse_fx.audio_io import FORMATS
 from muse_fx.cli.inputs import expand, plan_outputs
 from muse_fx.cli.progress_bar import AudioBar
 from muse_fx.cli.progress_file import ProgressFile
@@ -20,6 +19,7 @@ from muse_fx.engine.devices import DEVICES
 from muse_fx.errors import MuseFxError
 from muse_fx.file_jobs import attempt, build_board, print_outcome
 from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
+from muse_fx.io.audio_files import FORMATS
 from muse_fx.settings import DEVICE, MIX, MODEL, MUSECODER, SEED, STEPS, STRENGTH
 
 SKIPPED_LISTED = 10  # a folder of 500 PDFs should not bury the summary

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from muse_fx.audio_io import EXTENSIONS, FORMATS, READABLE, output_extension
+from muse_fx.io.audio_files import EXTENSIONS, FORMATS, READABLE, output_extension
 
 
 def expand(arguments: tuple[str, ...], recursive: bool) -> tuple[list[Path], list[Path]]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from muse_fx.atomic import atomic_path
 from muse_fx.errors import printable
+from muse_fx.io.atomic import atomic_path
 
 
 class ProgressFile:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import torch
 
-from muse_fx.audio import check_finite
 from muse_fx.engine.chunking import ChunkLayout, ChunkProcess, StreamingOverlapAdd, overlap_add
+from muse_fx.io.arrays import check_finite
 
 CHUNK_SECONDS = 2.944  # 46 × 1024 samples at 16 kHz, close to the paper's 47360-sample chunks
 OVERLAP = 0.25

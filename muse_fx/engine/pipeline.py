@@ -15,7 +15,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from muse_fx.audio import check_sample_rate
 from muse_fx.engine import diffusion
 from muse_fx.engine.bandsplit import recombine_high_band
 from muse_fx.engine.defaults import default_musecoder
@@ -26,6 +25,7 @@ from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.resampling import resample
 from muse_fx.engine.weights import load_model
 from muse_fx.errors import AudioInputError, ModelError
+from muse_fx.io.arrays import check_sample_rate
 from muse_fx.settings import Settings, default_batch_size
 
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)

@@ -11,11 +11,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 
-from muse_fx.atomic import atomic_path
 from muse_fx.engine.model_config import ModelConfig
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.registry import ModelEntry, get_entry
 from muse_fx.errors import ModelError, install_hint
+from muse_fx.io.atomic import atomic_path
 
 FORMAT = "muse_fx/1"
 REINSTALL = f"restore it with `git checkout -- muse_fx/bundled_models` and reinstall {install_hint()}"

@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from muse_fx.audio_io import read_audio
+from muse_fx.io.audio_files import read_audio
 
 METRIC_RATE = 16000  # the paper scored at 16 kHz, and fwSNRseg's critical bands stop below 4 kHz anyway
 DEGRADED, CLEAN = "aug", "clean"

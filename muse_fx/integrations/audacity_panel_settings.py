@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
-from muse_fx.atomic import atomic_path
+from muse_fx.io.atomic import atomic_path
 from muse_fx.presets.files import available
 from muse_fx.settings import MIX, STRENGTH
 

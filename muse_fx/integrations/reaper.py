@@ -21,8 +21,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from muse_fx.atomic import atomic_path
 from muse_fx.errors import MuseFxError
+from muse_fx.io.atomic import atomic_path
 
 SCRIPTS = ("muse_fx_common.lua", "muse_fx_enhance_items.lua", "muse_fx_enhance_time_selection.lua")
 ACTIONS = {

@@ -16,9 +16,9 @@ import pedalboard
 import tomli_w
 
 from muse_fx import settings
-from muse_fx.atomic import atomic_path
 from muse_fx.board import Pedalboard, is_native, native_signature
 from muse_fx.errors import MuseFxError, PresetError
+from muse_fx.io.atomic import atomic_path
 from muse_fx.loudness import Loudness
 from muse_fx.plugin import MuseEnhance
 from muse_fx.presets.files import available

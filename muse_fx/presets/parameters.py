@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from muse_fx.audio import SAMPLE_RATE_RANGE
 from muse_fx.board import is_frequency
+from muse_fx.io.arrays import SAMPLE_RATE_RANGE
 
 LEVEL_RANGE_DB = (-120.0, 60.0)  # wide enough for any gain, threshold or ceiling; past it float audio overflows
 FEEDBACK_RANGE = (-1.0, 1.0)  # beyond ±1 a feedback loop grows without bound

@@ -23,10 +23,10 @@ from types import ModuleType
 import click
 from tqdm import tqdm
 
-from muse_fx.atomic import DEBRIS, atomic_path
-from muse_fx.audio_io import check_writable, probe
 from muse_fx.errors import MuseFxError
 from muse_fx.file_jobs import Outcome, attempt, print_outcome
+from muse_fx.io.atomic import DEBRIS, atomic_path
+from muse_fx.io.audio_files import check_writable, probe
 from muse_fx.scale.cluster import ClusterError, connected
 
 RETRIES = 2  # further attempts at a file whose worker died on it

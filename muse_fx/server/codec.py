@@ -10,8 +10,8 @@ import numpy as np
 import soundfile as sf
 from fastapi import HTTPException
 
-from muse_fx.audio import MAX_CHANNELS, check_sample_rate, check_samples
-from muse_fx.audio_io import check_frames, read_frames, truncation
+from muse_fx.io.arrays import MAX_CHANNELS, check_sample_rate, check_samples
+from muse_fx.io.audio_files import check_frames, read_frames, truncation
 
 CONTAINERS = {"WAV": "audio/wav", "WAVEX": "audio/wav", "RF64": "audio/wav", "FLAC": "audio/flac"}
 INTEGER_SUBTYPES = ("PCM_U8", "PCM_S8", "PCM_16", "PCM_24", "PCM_32")

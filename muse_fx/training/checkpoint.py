@@ -6,10 +6,10 @@ from pathlib import Path
 
 import torch
 
-from muse_fx.atomic import atomic_path
 from muse_fx.engine.model_config import ModelConfig
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.errors import ModelError
+from muse_fx.io.atomic import atomic_path
 
 
 def save_checkpoint(path: Path, state: dict) -> None:

@@ -6,7 +6,7 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from muse_fx.atomic import atomic_path
+from muse_fx.io.atomic import atomic_path
 
 
 class CurveLog:

@@ -9,8 +9,8 @@ from pathlib import Path
 import tomli_w
 import torch
 
-from muse_fx.atomic import atomic_path
 from muse_fx.engine.weights import save_model, sha256_of
+from muse_fx.io.atomic import atomic_path
 from muse_fx.training.checkpoint import model_from_runs, read_runs
 from muse_fx.training.train_config import DATA_MAKERS
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from muse_fx.atomic import atomic_path
+from muse_fx.io.atomic import atomic_path
 from muse_fx.training.data import Batches, DataConfig
 
 

@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from muse_fx.atomic import atomic_path
 from muse_fx.engine import diffusion
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.fast_path import apply_mel_gain
@@ -26,6 +25,7 @@ from muse_fx.engine.mel2mel import Discriminator
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.weights import load_model
 from muse_fx.errors import ModelError, TrainingConfigError
+from muse_fx.io.atomic import atomic_path
 from muse_fx.training.checkpoint import save_checkpoint, training_checkpoint
 from muse_fx.training.curves import CurveLog
 from muse_fx.training.data import Batches

@@ -20,7 +20,7 @@ from pathlib import Path
 import soundfile as sf
 import torch
 
-from muse_fx.atomic import atomic_path
+from muse_fx.io.atomic import atomic_path
 from muse_fx.training.corpus import Work, parse_file, sources, split_for
 from muse_fx.training.data import bank_items
 from muse_fx.training.degrade.chain import DegradeConfig, Degrader

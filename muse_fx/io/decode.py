@@ -16,8 +16,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from muse_fx.audio import AudioInfo
 from muse_fx.errors import AudioInputError
+from muse_fx.io.arrays import AudioInfo
 
 
 @contextlib.contextmanager

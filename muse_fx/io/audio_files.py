@@ -17,12 +17,12 @@ from typing import Protocol
 import numpy as np
 import soundfile
 
-from muse_fx.atomic import atomic_path
-from muse_fx.audio import AudioInfo
 from muse_fx.errors import AudioInputError, MuseFxError
+from muse_fx.io.arrays import AudioInfo
+from muse_fx.io.atomic import atomic_path
 
 SOUNDFILE_READABLE = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".mp3")
-# Phone recordings, Opus and the sound of videos: decoded with PyAV (muse_fx.decode), written as DECODED_OUTPUT.
+# Phone recordings, Opus and the sound of videos: decoded with PyAV (muse_fx.io.decode), written as DECODED_OUTPUT.
 DECODED = (".m4a", ".aac", ".opus", ".amr", ".3gp", ".wma", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 READABLE = SOUNDFILE_READABLE + DECODED
 # MP3's samples come from PyAV too; its header facts, and so its output format, from libsndfile. python-soundfile
@@ -73,7 +73,7 @@ def probe(path: Path) -> AudioInfo:
             f"{', '.join(e.lstrip('.').upper() for e in READABLE)} — convert it first (e.g. with ffmpeg)"
         )
     if path.suffix.lower() in DECODED:
-        from muse_fx.decode import probe_decoded
+        from muse_fx.io.decode import probe_decoded
 
         decoded = probe_decoded(path)
         _check_has_audio(path, decoded.frames)
@@ -93,7 +93,7 @@ def probe(path: Path) -> AudioInfo:
 
 def _counted_mp3(path: Path, header: AudioInfo) -> AudioInfo:
     """`header`, with the frames PyAV really decodes; truncated where they fall short of what the header gives."""
-    from muse_fx.decode import probe_decoded
+    from muse_fx.io.decode import probe_decoded
 
     frames = probe_decoded(path).frames
     _check_has_audio(path, frames)
@@ -163,7 +163,7 @@ def read_blocks(path: Path, first: int, count: int, size: int) -> Iterator[np.nd
     """(channels, n) float32 blocks of `count` frames from `first`, or fewer where the audio really ends sooner (a
     truncated file: callers compare what came with `count`); a read error mid-file names the file."""
     if path.suffix.lower() in SAMPLES_DECODED:
-        from muse_fx.decode import read_decoded
+        from muse_fx.io.decode import read_decoded
 
         yield from read_decoded(path, first, count, size)
         return
