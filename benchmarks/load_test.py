@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from muse_fx.client import ServerClient
+from muse_fx.backends.client import ServerClient
 from muse_fx.engine.model_config import CPU_SMALL
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.weights import save_model

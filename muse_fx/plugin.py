@@ -7,15 +7,15 @@ import os
 import numpy as np
 import torch
 
+from muse_fx.backends.enhancement import Enhancement
+from muse_fx.backends.local import LocalEnhancement
+from muse_fx.backends.remote import RemoteEnhancement
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.defaults import default_musecoder
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.feeder import Progress, chunk_layout
-from muse_fx.enhancement import Enhancement
 from muse_fx.errors import AudioInputError
 from muse_fx.io.arrays import StreamLayout, prepare
-from muse_fx.local import LocalEnhancement
-from muse_fx.remote import RemoteEnhancement
 from muse_fx.settings import (
     DEVICE,
     FULL_BAND,
@@ -37,8 +37,8 @@ class MuseEnhance:
     any sample rate. Returns float32 of the same shape. Works as a pedalboard-style plugin: `process(...,
     reset=False)` streams block by block, a final call with `reset=True` returns the rest.
 
-    The work runs on this machine (muse_fx.local) or, with `server`, on a muse-fx server (muse_fx.remote);
-    `token` is that server's bearer token (default: $MUSE_FX_TOKEN), never shown by repr().
+    The work runs on this machine (muse_fx.backends.local) or, with `server`, on a muse-fx server
+    (muse_fx.backends.remote); `token` is that server's bearer token (default: $MUSE_FX_TOKEN), never shown by repr().
     """
 
     is_effect = True

@@ -8,7 +8,7 @@ import soundfile as sf
 from test_server_support import encode, make_app, noise, solo
 
 from muse_fx import MuseEnhance
-from muse_fx.client import (
+from muse_fx.backends.client import (
     ServerAuthError,
     ServerBusyError,
     ServerClient,

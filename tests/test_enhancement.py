@@ -79,8 +79,8 @@ def imports(path: Path) -> set[str]:
 def test_layers_import_downwards_only():
     """The client does not reach into the server, the server does not reach into the plugin, the engine into
     neither."""
-    assert not any(name.startswith("muse_fx.server") for name in imports(PACKAGE / "client.py"))
+    assert not any(name.startswith("muse_fx.server") for name in imports(PACKAGE / "backends" / "client.py"))
     for path in (PACKAGE / "server").glob("*.py"):
         assert "muse_fx.plugin" not in imports(path), path
     for path in (PACKAGE / "engine").glob("*.py"):
-        assert not {"muse_fx.plugin", "muse_fx.local", "muse_fx.remote"} & imports(path), path
+        assert not {"muse_fx.plugin", "muse_fx.backends.local", "muse_fx.backends.remote"} & imports(path), path

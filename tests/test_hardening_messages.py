@@ -19,8 +19,8 @@ from audacity_fixture import audacity_config
 from click.testing import CliRunner
 from test_server_support import make_app
 
+from muse_fx.backends.client import ServerClient
 from muse_fx.cli import main
-from muse_fx.client import ServerClient
 from muse_fx.engine.registry import get_entry
 from muse_fx.server.runner import run_in_background
 

@@ -395,7 +395,7 @@ def embedded(tiny_model_path):
 def test_serve_runs_two_replicas_that_answer_like_the_embedded_server(served, embedded, library, tmp_path):
     from ray import serve
 
-    from muse_fx.client import ServerClient
+    from muse_fx.backends.client import ServerClient
     from muse_fx.scale.serve import APP
 
     deployment = serve.status().applications[APP].deployments[APP]
@@ -425,7 +425,7 @@ def embedded_answer(embedded, source: Path, folder: Path) -> Path:
 def test_serve_wants_the_token(served):
     import httpx
 
-    from muse_fx.client import ServerAuthError, ServerClient
+    from muse_fx.backends.client import ServerAuthError, ServerClient
 
     response = httpx.get(f"{served}/health", headers={"Authorization": "Bearer wrong"})
     assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"

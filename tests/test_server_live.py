@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_server_support import encode, make_app, noise, solo
 
-from muse_fx.client import ServerBusyError, ServerClient
+from muse_fx.backends.client import ServerBusyError, ServerClient
 from muse_fx.server import upload
 from muse_fx.server.runner import run_in_background
 

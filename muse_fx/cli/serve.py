@@ -95,7 +95,7 @@ def serve(
 ) -> None:
     """Serve enhancement over HTTP: models load once, concurrent requests share forward passes."""
     _require_server_packages()
-    from muse_fx.bearer_token import resolve_token
+    from muse_fx.backends.bearer_token import resolve_token
     from muse_fx.server.tokens import is_loopback, require_token_off_loopback
 
     if bool(ssl_keyfile) != bool(ssl_certfile):

@@ -20,7 +20,7 @@ import torch
 from ray import serve
 from ray.serve.config import HTTPOptions
 
-from muse_fx.bearer_token import resolve_token
+from muse_fx.backends.bearer_token import resolve_token
 from muse_fx.engine.devices import resolve_device
 from muse_fx.server.app import create_app
 from muse_fx.server.batcher import Batcher, BatchKey, Job

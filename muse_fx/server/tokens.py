@@ -1,4 +1,4 @@
-"""The server's side of bearer tokens (muse_fx.bearer_token says where they come from): when one is mandatory,
+"""The server's side of bearer tokens (muse_fx.backends.bearer_token says where they come from): when one is mandatory,
 and a constant-time check."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 
-from muse_fx.bearer_token import TOKEN_ENV, TokenError
+from muse_fx.backends.bearer_token import TOKEN_ENV, TokenError
 
 
 def is_loopback(host: str) -> bool:

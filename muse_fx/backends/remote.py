@@ -1,4 +1,4 @@
-"""Enhancement on a `muse-fx serve` instance through muse_fx.client, falling back to this machine on request."""
+"""Enhancement on a `muse-fx serve` instance through `client`, falling back to this machine on request."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import warnings
 
 import torch
 
+from muse_fx.backends.local import LocalEnhancement
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.feeder import Progress
 from muse_fx.errors import AudioInputError, MuseFxWarning
-from muse_fx.local import LocalEnhancement
 from muse_fx.settings import MODEL, Settings
 
 
@@ -44,7 +44,7 @@ class RemoteEnhancement:
     def enhance(
         self, audio: torch.Tensor, sample_rate: int, settings: Settings, progress: Progress | None = None
     ) -> torch.Tensor:
-        from muse_fx.client import ServerClient, ServerUnreachableError  # needs httpx: muse-fx[server]
+        from muse_fx.backends.client import ServerClient, ServerUnreachableError  # needs httpx: muse-fx[server]
 
         try:
             with ServerClient(self.url, token=self.token) as client:

@@ -17,14 +17,16 @@ from typing import TypeVar
 import numpy as np
 import soundfile as sf
 
-from muse_fx.bearer_token import TOKEN_ENV, resolve_token
+from muse_fx.backends.bearer_token import TOKEN_ENV, resolve_token
 from muse_fx.errors import AudioInputError, MuseFxError, install_hint
 from muse_fx.io.atomic import atomic_path
 
 try:
     import httpx
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError(f"muse_fx.client needs httpx; install the server extra {install_hint('server')}") from error
+    raise ImportError(
+        f"muse_fx.backends.client needs httpx; install the server extra {install_hint('server')}"
+    ) from error
 
 T = TypeVar("T")
 # Failures where the request may not have reached the server, or the server went away: worth another try.
