@@ -53,7 +53,7 @@ def on_ray(ray, make_board, clips: list[Path], out: Path, workers: int, ship: bo
     """(seconds to start the workers, seconds to enhance `clips` on them)."""
     batch = RayBatch(LOCAL, workers=workers, cpus_per_worker=1.0, gpus_per_worker=0.0, ship=ship)
     start = time.perf_counter()
-    pool = Pool(ray, start_workers(ray, make_board, batch, {}, False, len(clips)))
+    pool = Pool(ray, start_workers(ray, make_board, batch, {}, len(clips)))
     ray.get([actor.ready.remote() for actor in pool.actors])
     started = time.perf_counter()
     jobs = (Job(clip, out / clip.name, Path.cwd(), clip.read_bytes() if ship else None) for clip in clips)

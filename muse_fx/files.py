@@ -1,13 +1,16 @@
-"""Enhancing one file: read, check, process, write atomically, optionally picture it.
+"""Enhancing files: one file read, checked, processed and written atomically (`enhance_file`), optionally pictured;
+and one file of a batch (`attempt`), where any failure becomes a message that names the file.
 
-The command line, the DAW adapters and scripts all go through `enhance_file`, so every entry point gets the
-same checks and the same guarantee that nothing the user had is lost. Files stream through the board in blocks
-(pedalboard's `reset=False` protocol), so memory stays flat for an hour-long, 8-channel, 96 kHz recording.
+The command line, its Ray workers, the DAW adapters and scripts all go through `enhance_file`, with the board
+`build_board` makes from the command line's settings, so every entry point gets the same checks and the same
+guarantee that nothing the user had is lost. Files stream through the board in blocks (pedalboard's `reset=False`
+protocol), so memory stays flat for an hour-long, 8-channel, 96 kHz recording.
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,14 @@ import numpy as np
 import soundfile
 
 from muse_fx.board import can_stream
-from muse_fx.errors import AudioInputError, MuseFxError, NonFiniteOutputError, PresetError, printable
+from muse_fx.errors import (
+    AudioInputError,
+    MuseFxError,
+    NonFiniteOutputError,
+    PresetError,
+    on_the_command_line,
+    printable,
+)
 from muse_fx.io.arrays import AudioInfo, check_finite
 from muse_fx.io.atomic import atomic_path, scratch_folder, sweep_debris
 from muse_fx.io.audio_files import (
@@ -265,3 +275,59 @@ def _mono(path: Path, first: int, frames: int, rate: int) -> np.ndarray:
     """`frames` of `path` mixed to mono block by block: many channels cost no more memory than one."""
     blocks = read_blocks(path, first, frames, int(BLOCK_SECONDS * rate))
     return np.concatenate([block.mean(axis=0) for block in blocks])
+
+
+def build_board(preset, **settings):
+    """A muse_fx.Pedalboard from a preset, or a lone MuseEnhance; settings given on the command line win."""
+    from muse_fx.board import Pedalboard
+    from muse_fx.plugin import MuseEnhance
+    from muse_fx.presets.chains import load_preset
+
+    settings = {k: v for k, v in settings.items() if v is not None and v is not False}
+    if preset:
+        return load_preset(preset, **settings)
+    return Pedalboard([MuseEnhance(**settings)])
+
+
+@dataclass
+class Outcome:
+    """One file of a batch: enhanced (with its warnings) or failed (with a message that names it)."""
+
+    source: Path
+    destination: Path
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    trace: str | None = None  # a bug's traceback, which `muse-fx --debug` shows
+
+
+def attempt(board, source: Path, destination: Path, **options) -> Outcome:
+    """`enhance_file`, except that a bad file, or a bug, becomes a failed Outcome: one file never stops a batch."""
+    try:
+        result = enhance_file(board, source, destination, **options)
+    except MuseFxError as error:
+        return Outcome(source, destination, error=on_the_command_line(error))
+    except Exception as error:  # a bug, not bad input: keep the batch going, say how to get details
+        message = f"{source}: unexpected {type(error).__name__}: {error} (run `muse-fx --debug enhance …` for details)"
+        return Outcome(source, destination, error=message, trace=traceback.format_exc())
+    return Outcome(source, destination, result.seconds, result.warnings)
+
+
+def make_enhance_file(
+    server: str | None = None,
+    preset: str | None = None,
+    fallback_local: bool = False,
+    progress: Callable[[float, float], None] | None = None,
+    **settings,
+):
+    """`(source, destination) -> None` for the DAW adapters: the same board and checks as `muse-fx enhance`.
+
+    `settings` (strength, mix…) override the preset's; `progress(done, total)` counts seconds of each file.
+    The adapters own `destination` (a temp file they created), hence overwrite=True.
+    """
+    board = build_board(preset, server=server, fallback_local=fallback_local, **settings)
+
+    def enhance(source: Path, destination: Path) -> None:
+        enhance_file(board, Path(source), Path(destination), overwrite=True, progress=progress)
+
+    return enhance

@@ -21,7 +21,7 @@ import soundfile as sf
 from audacity_fixture import QUIT, FakeAudacity, audacity_for_tests, reply
 from click.testing import CliRunner
 
-from muse_fx import file_jobs
+from muse_fx import files
 from muse_fx.cli import main
 from muse_fx.integrations import audacity_pipe
 from muse_fx.integrations.audacity import enhance_selection, parse_json, read_selection
@@ -189,7 +189,7 @@ def test_the_adapters_enhance_file_applies_the_chosen_settings(tiny_model_path, 
     source = tmp_path / "in.wav"
     sf.write(source, 0.1 * np.random.default_rng(0).standard_normal((RATE // 2, 2)), RATE, subtype="FLOAT")
     seen = []
-    adapter = file_jobs.make_enhance_file(
+    adapter = files.make_enhance_file(
         model=str(tiny_model_path),
         device="cpu",
         strength=0.3,
@@ -327,7 +327,7 @@ def test_cli_enhances_the_selection(project, monkeypatch):
         requested.append((server, preset, settings))
         return half_gain([])
 
-    monkeypatch.setattr(file_jobs, "make_enhance_file", make_enhance_file)
+    monkeypatch.setattr(files, "make_enhance_file", make_enhance_file)
     pipe.close()  # the CLI opens its own connection; Audacity serves one client at a time
 
     result = CliRunner().invoke(
@@ -427,7 +427,7 @@ def make_enhance_file(server, preset, fallback_local=False, **settings):
         time.sleep(60)
     return enhance_file
 
-sys.modules["muse_fx.file_jobs"] = types.SimpleNamespace(make_enhance_file=make_enhance_file)
+sys.modules["muse_fx.files"] = types.SimpleNamespace(make_enhance_file=make_enhance_file)
 from muse_fx.cli import main
 main(["audacity", "enhance-selection", "--timeout", "10"])
 """
@@ -488,7 +488,7 @@ def send_then_stop(self, text):
         os.kill(os.getpid(), signal.SIGTERM)
 
 AudacityPipe._send = send_then_stop
-sys.modules["muse_fx.file_jobs"] = types.SimpleNamespace(make_enhance_file=make_enhance_file)
+sys.modules["muse_fx.files"] = types.SimpleNamespace(make_enhance_file=make_enhance_file)
 from muse_fx.cli import main
 main(["audacity", "enhance-selection", "--timeout", "10"])
 """

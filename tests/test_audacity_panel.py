@@ -305,7 +305,7 @@ def slow_model(server, preset, fallback_local=False, progress=None, **settings):
 def test_cancel_stops_at_the_next_step_and_leaves_audacity_as_it_was(
     window, audacity, source, tmp_path, monkeypatch, how
 ):
-    monkeypatch.setattr("muse_fx.file_jobs.make_enhance_file", slow_model)
+    monkeypatch.setattr("muse_fx.files.make_enhance_file", slow_model)
     choose_preset(window, "vocal-cleanup")
     window.strength.set(0.8)
     click(window.enhance_button)

@@ -12,6 +12,7 @@ from muse_fx import MuseEnhance, __version__
 from muse_fx.cli import main
 from muse_fx.engine.registry import get_entry, list_models
 from muse_fx.errors import MuseFxError
+from muse_fx.files import attempt
 
 
 @pytest.fixture
@@ -122,6 +123,27 @@ def test_every_bad_input_gets_a_one_line_message_and_the_batch_goes_on(run, tmp_
     assert (tmp_path / "out" / "good.wav").exists()
     assert f"1 of {len(cases) + 1} file(s) enhanced, {len(cases)} failed" in result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.wav"]
+
+
+def broken_board(audio, sample_rate):
+    raise RuntimeError("boom")
+
+
+def test_a_bug_fails_its_file_in_one_line_and_debug_prints_the_traceback_the_outcome_carries(
+    run, tmp_path, monkeypatch, capfd
+):
+    """`attempt` returns a bug's traceback with the outcome and prints nothing (only cli/ prints); the CLI shows
+    it with --debug, above the file's ✗ line, and otherwise only the line that says how to see it."""
+    source = write(tmp_path / "take.wav", seconds=0.2)
+    outcome = attempt(broken_board, source, tmp_path / "out.wav")
+    assert capfd.readouterr() == ("", "")
+    assert outcome.trace is not None and outcome.trace.rstrip().endswith("RuntimeError: boom")
+    monkeypatch.setattr("muse_fx.cli.enhance.build_board", lambda preset, **settings: broken_board)
+    line = f"✗ {source}: unexpected RuntimeError: boom (run `muse-fx --debug enhance …` for details)"
+    plain = run("enhance", str(source))
+    assert plain.exit_code == 1 and line in plain.output and "Traceback" not in plain.output
+    debug = run("--debug", "enhance", str(source))
+    assert debug.exit_code == 1 and debug.output.index("Traceback (most recent call last)") < debug.output.index(line)
 
 
 def test_silence_is_written_with_a_warning(run, tmp_path):

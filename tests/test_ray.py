@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from conftest import torch_threads
 
 from muse_fx.cli import main
-from muse_fx.file_jobs import build_board
+from muse_fx.files import Outcome, build_board
 from muse_fx.scale.cluster import LOCAL, RayMissingError, connected, import_ray
 
 TOKEN = "ray-test-token"
@@ -207,13 +207,14 @@ def dying_board(cluster, tiny_model_path):
 
 
 def enhance_with(make_board, library: Path, names: list[str], out: Path, ship: bool = False):
-    from muse_fx.cli.progress_file import ProgressFile
     from muse_fx.scale.batch import RayBatch, enhance_on_ray
 
     out.mkdir()
     pairs = [(library / name, out / name) for name in names]
     batch = RayBatch(LOCAL, workers=1, cpus_per_worker=0.5, ship=ship)
-    return enhance_on_ray(make_board, pairs, batch, ProgressFile(None), False, overwrite=False)
+    outcomes: list[Outcome] = []
+    enhance_on_ray(make_board, pairs, batch, outcomes.append, overwrite=False)
+    return [(outcome.source, outcome.error) for outcome in outcomes if outcome.error is not None]
 
 
 @pytest.mark.parametrize("ship", [False, True], ids=["shared-paths", "shipped-bytes"])
@@ -468,7 +469,7 @@ def test_muse_enhance_and_the_daw_actions_work_against_serve(
     from test_server_support import decode, encode, noise, solo
 
     from muse_fx import MuseEnhance
-    from muse_fx.file_jobs import make_enhance_file
+    from muse_fx.files import make_enhance_file
 
     monkeypatch.setenv("MUSE_FX_TOKEN", TOKEN)
     audio = noise(2, 1.2, 44100)

@@ -102,8 +102,7 @@ def render_anchor(excerpt: Excerpt, wav: Path) -> Take:
 
 def render_variant(variant: Variant, common: dict, excerpt: Excerpt, wav: Path) -> Take:
     """`variant` rendered by `muse-fx enhance`'s own board and file path, so its printed command repeats it."""
-    from muse_fx.file_jobs import build_board
-    from muse_fx.files import enhance_file
+    from muse_fx.files import build_board, enhance_file
 
     board = build_board(variant.preset, **variant.settings(common))
     duration = None if excerpt.to_end else excerpt.duration

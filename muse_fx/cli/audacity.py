@@ -50,7 +50,7 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
     with stop_signals_interrupt():
         try:
             with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
-                from muse_fx.file_jobs import make_enhance_file
+                from muse_fx.files import make_enhance_file
 
                 enhance_file = make_enhance_file(
                     server=server, preset=preset, fallback_local=fallback_local, strength=strength, mix=mix

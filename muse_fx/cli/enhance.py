@@ -17,7 +17,7 @@ from muse_fx.cli.ray_options import ray_option
 from muse_fx.cli.setting_options import setting_option
 from muse_fx.engine.devices import DEVICES
 from muse_fx.errors import MuseFxError
-from muse_fx.file_jobs import attempt, build_board, print_outcome
+from muse_fx.files import Outcome, attempt, build_board
 from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
 from muse_fx.io.audio_files import FORMATS
 from muse_fx.settings import DEVICE, MIX, MODEL, MUSECODER, SEED, STEPS, STRENGTH
@@ -143,8 +143,10 @@ def enhance(
         if ray_address is None:
             failures = _run(board, pairs, status, debug, **options)
         else:
-            cluster = (ray_address, ray_workers, ray_cpus_per_worker, ray_gpus_per_worker, ray_ship)
-            pairs, failures = _run_on_ray(make_board, pairs, status, debug, *cluster, **options)
+            from muse_fx.scale.batch import RayBatch
+
+            batch = RayBatch(ray_address, ray_workers, ray_cpus_per_worker, ray_gpus_per_worker, ray_ship)
+            pairs, failures = _run_on_ray(make_board, pairs, batch, status, debug, **options)
     _summarise(pairs, failures, skipped)
     if failures:
         status.write("error", 1.0, failures[0][1])
@@ -176,6 +178,20 @@ def _stopped(status: ProgressFile, interrupt: KeyboardInterrupt, what: str) -> N
     sys.exit(exit_status(interrupt))
 
 
+def _print_outcome(outcome: Outcome, failures: list[tuple[Path, str]], debug: bool) -> None:
+    """Print a file's ✓ or ✗ line and its warnings (with --debug, a bug's traceback first); a failure joins
+    `failures`."""
+    if debug and outcome.trace:
+        click.echo(outcome.trace, err=True, nl=False)
+    if outcome.error is not None:
+        failures.append((outcome.source, outcome.error))
+        click.secho(f"✗ {outcome.error}", err=True, fg="red")
+        return
+    for warning in outcome.warnings:
+        click.secho(f"! {warning}", err=True, fg="yellow")
+    click.echo(f"✓ {outcome.source} → {outcome.destination} ({outcome.seconds:.1f} s)", err=True)
+
+
 def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
     failures: list[tuple[Path, str]] = []
     files_bar = tqdm(total=len(pairs), desc="files", unit="file", disable=len(pairs) == 1 or None, position=1)
@@ -186,24 +202,42 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
 
         try:
             with AudioBar(source.name, report) as bar:
-                outcome = attempt(board, source, destination, debug, progress=bar.progress, **options)
+                outcome = attempt(board, source, destination, progress=bar.progress, **options)
         except KeyboardInterrupt as interrupt:
             _stopped(status, interrupt, f"{destination} was not written; no partial files were left")
         finally:
             files_bar.update(1)
-        print_outcome(outcome, failures)
+        _print_outcome(outcome, failures, debug)
     files_bar.close()
     return failures
 
 
-def _run_on_ray(make_board, pairs, status, debug, address, workers, cpus, gpus, ship, **options):
+def _run_on_ray(make_board, pairs, batch, status, debug, **options):
     """(the pairs still to do, their failures): `muse-fx enhance --ray` skips outputs that exist unless told
     to overwrite, so a library run can be resumed (docs/scale-out.md)."""
-    from muse_fx.scale.batch import RayBatch, enhance_on_ray, skip_finished
+    from muse_fx.scale.batch import enhance_on_ray
 
-    pairs = pairs if options["overwrite"] else skip_finished(pairs)
-    batch = RayBatch(address, workers, cpus, gpus, ship)
+    pairs = pairs if options["overwrite"] else _skip_finished(pairs)
+    failures: list[tuple[Path, str]] = []
+    if not pairs:
+        return pairs, failures
     try:
-        return pairs, enhance_on_ray(make_board, pairs, batch, status, debug, **options) if pairs else []
+        with tqdm(total=len(pairs), desc="files", unit="file", disable=None) as bar:
+
+            def finish(outcome: Outcome) -> None:
+                _print_outcome(outcome, failures, debug)
+                bar.update(1)
+                status.write("running", bar.n / len(pairs), f"enhanced {outcome.source.name}")
+
+            enhance_on_ray(make_board, pairs, batch, finish, **options)
     except KeyboardInterrupt as interrupt:
         _stopped(status, interrupt, "the files in progress were not written; no partial files were left")
+    return pairs, failures
+
+
+def _skip_finished(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """The pairs whose output does not exist yet (outputs appear only once complete, so one that exists is done)."""
+    todo = [(source, destination) for source, destination in pairs if not destination.exists()]
+    if len(todo) < len(pairs):
+        click.echo(f"skipping {len(pairs) - len(todo)} file(s) already enhanced (--overwrite redoes them)", err=True)
+    return todo

@@ -46,7 +46,7 @@ def enhance_task(
     """Enhance the selection into new tracks, as `muse-fx audacity enhance-selection` does; returns what was done.
 
     The model loads only once the selection has been read, so a missing selection is reported at once."""
-    from muse_fx.file_jobs import make_enhance_file
+    from muse_fx.files import make_enhance_file
 
     tracks: list = []
     adapter = None

@@ -4,7 +4,7 @@ Files reach the workers in one of two ways. Shared paths (the default): every no
 output folder at the same paths (NFS, a shared volume) and workers write the outputs themselves. Shipped
 bytes (`ship=True`): for clusters without shared storage, the driver sends each input's bytes, a worker
 enhances a private copy and returns the output files, and the driver writes them. Either way the per-file
-work is `muse_fx.file_jobs.attempt`, the same as a local run, so outputs, names, formats and messages match.
+work is `muse_fx.files.attempt`, the same as a local run, so outputs, names, formats and messages match.
 
 A worker that dies mid-file is restarted by Ray and the file tried again (`RETRIES` more times); the next
 attempt sweeps the dead one's temp files (`enhance_file` does), and the output appears whole or not at all.
@@ -16,15 +16,12 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
-import click
-from tqdm import tqdm
-
 from muse_fx.errors import MuseFxError
-from muse_fx.file_jobs import Outcome, attempt, print_outcome
+from muse_fx.files import Outcome, attempt
 from muse_fx.io.atomic import DEBRIS, atomic_path
 from muse_fx.io.audio_files import check_writable, probe
 from muse_fx.scale.cluster import ClusterError, connected
@@ -69,19 +66,11 @@ def remove_debris(destination: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def skip_finished(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
-    """The pairs whose output does not exist yet (outputs appear only once complete, so one that exists is done)."""
-    todo = [(source, destination) for source, destination in pairs if not destination.exists()]
-    if len(todo) < len(pairs):
-        click.echo(f"skipping {len(pairs) - len(todo)} file(s) already enhanced (--overwrite redoes them)", err=True)
-    return todo
-
-
 class Worker:
     """One actor: builds the board once, then enhances one file at a time."""
 
-    def __init__(self, make_board: Callable, options: dict, debug: bool, scratch_name: str):
-        self.options, self.debug = options, debug
+    def __init__(self, make_board: Callable, options: dict, scratch_name: str):
+        self.options = options
         self.scratch = Path(tempfile.gettempdir()) / scratch_name
         shutil.rmtree(self.scratch, ignore_errors=True)  # what this worker's killed predecessor left
         try:
@@ -98,7 +87,7 @@ class Worker:
         if job.data is not None:
             return self._enhance_copy(job)
         source, destination = job.folder / job.source, job.folder / job.destination
-        outcome = attempt(self.board, source, destination, self.debug, **self.options)
+        outcome = attempt(self.board, source, destination, **self.options)
         return _as_given(outcome, job, source, destination), {}
 
     def _enhance_copy(self, job: Job) -> tuple[Outcome, dict[str, bytes]]:
@@ -110,7 +99,7 @@ class Worker:
         try:
             assert job.data is not None  # a job for a copy carries its bytes
             source.write_bytes(job.data)
-            outcome = attempt(self.board, source, destination, self.debug, **{**self.options, "overwrite": True})
+            outcome = attempt(self.board, source, destination, **{**self.options, "overwrite": True})
             files = {} if outcome.error else {path.name: path.read_bytes() for path in outbox.iterdir()}
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -124,7 +113,8 @@ def _as_given(outcome: Outcome, job: Job, source: Path, destination: Path) -> Ou
         return text.replace(str(source), str(job.source)).replace(str(destination), str(job.destination))
 
     warnings = [rename(warning) for warning in outcome.warnings]
-    return Outcome(job.source, job.destination, outcome.seconds, warnings, outcome.error and rename(outcome.error))
+    error = outcome.error and rename(outcome.error)
+    return replace(outcome, source=job.source, destination=job.destination, warnings=warnings, error=error)
 
 
 class Pool:
@@ -183,23 +173,15 @@ class Pool:
 
 
 def enhance_on_ray(
-    make_board: Callable, pairs: list[tuple[Path, Path]], batch: RayBatch, status, debug: bool, **options
-) -> list[tuple[Path, str]]:
-    """Enhance `pairs` on the cluster; prints what local runs print and returns the failures (source, message).
+    make_board: Callable, pairs: list[tuple[Path, Path]], batch: RayBatch, finish: Callable[[Outcome], None], **options
+) -> None:
+    """Enhance `pairs` on the cluster, handing each file's outcome to `finish` as it is settled.
 
     `make_board()` builds the board on each worker; `options` are `enhance_file`'s (fmt, subtype, overwrite…).
     """
-    failures: list[tuple[Path, str]] = []
-    bar = tqdm(total=len(pairs), desc="files", unit="file", disable=None)
-
-    def finish(outcome: Outcome) -> None:
-        print_outcome(outcome, failures)
-        bar.update(1)
-        status.write("running", bar.n / len(pairs), f"enhanced {outcome.source.name}")
-
     with connected(batch.address) as ray:
         jobs = _checked(pairs, options, finish) if batch.ship else (Job(*pair, Path.cwd()) for pair in pairs)
-        pool = Pool(ray, start_workers(ray, make_board, batch, options, debug, len(pairs)))
+        pool = Pool(ray, start_workers(ray, make_board, batch, options, len(pairs)))
         try:
             for job, answer in pool.results(jobs):
                 finish(_settle(job, answer, batch.ship, options.get("overwrite", False)))
@@ -209,13 +191,9 @@ def enhance_on_ray(
             raise
         finally:
             pool.stop()
-            bar.close()
-    return failures
 
 
-def start_workers(
-    ray: ModuleType, make_board: Callable, batch: RayBatch, options: dict, debug: bool, files: int
-) -> list:
+def start_workers(ray: ModuleType, make_board: Callable, batch: RayBatch, options: dict, files: int) -> list:
     """The actors: one GPU each (or `gpus_per_worker`) where the cluster has GPUs, else `cpus_per_worker` CPUs."""
     resources = ray.cluster_resources()
     gpus = batch.gpus_per_worker if batch.gpus_per_worker is not None else float(resources.get("GPU", 0) > 0)
@@ -225,7 +203,7 @@ def start_workers(
         num_cpus=batch.cpus_per_worker, num_gpus=gpus, max_restarts=-1, max_task_retries=RETRIES
     )
     run = uuid.uuid4().hex[:12]
-    return [remote.remote(make_board, options, debug, f"muse-fx-ray-{run}-{index}") for index in range(count)]
+    return [remote.remote(make_board, options, f"muse-fx-ray-{run}-{index}") for index in range(count)]
 
 
 def _checked(pairs: list[tuple[Path, Path]], options: dict, finish: Callable[[Outcome], None]) -> Iterator[Job]:
