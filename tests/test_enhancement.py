@@ -1,7 +1,4 @@
-"""Local and remote enhancement behind one interface; the tensor-level entry `Enhancer.from_pretrained`; layers."""
-
-import ast
-from pathlib import Path
+"""Local and remote enhancement behind one interface; the tensor-level entry `Enhancer.from_pretrained`."""
 
 import numpy as np
 import pytest
@@ -12,7 +9,6 @@ from muse_fx import Enhancer, MuseEnhance, Pedalboard
 from muse_fx.board import can_stream
 from muse_fx.errors import AudioInputError, ModelError
 
-PACKAGE = Path(__file__).parents[1] / "muse_fx"
 NOWHERE = "http://127.0.0.1:9"  # never contacted by these tests
 
 
@@ -67,20 +63,3 @@ def test_local_plugins_boards_and_native_plugins_stream(tiny_model_path):
     local = MuseEnhance(model=tiny_model_path, device="cpu")
     assert local.streams and can_stream(Pedalboard([local, Gain()])) and can_stream(Gain())
     assert not can_stream(lambda audio, rate: audio)
-
-
-def imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
-        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    }
-
-
-def test_layers_import_downwards_only():
-    """The client does not reach into the server, the server does not reach into the plugin, the engine into
-    neither."""
-    assert not any(name.startswith("muse_fx.server") for name in imports(PACKAGE / "backends" / "client.py"))
-    for path in (PACKAGE / "server").glob("*.py"):
-        assert "muse_fx.plugin" not in imports(path), path
-    for path in (PACKAGE / "engine").glob("*.py"):
-        assert not {"muse_fx.plugin", "muse_fx.backends.local", "muse_fx.backends.remote"} & imports(path), path
