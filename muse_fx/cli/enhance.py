@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from tqdm import tqdm
@@ -21,6 +22,9 @@ from muse_fx.files import Outcome, attempt, build_board
 from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
 from muse_fx.io.audio_files import FORMATS
 from muse_fx.settings import DEVICE, MIX, MODEL, MUSECODER, SEED, STEPS, STRENGTH
+
+if TYPE_CHECKING:
+    from muse_fx.scale.batch import RayBatch
 
 SKIPPED_LISTED = 10  # a folder of 500 PDFs should not bury the summary
 
@@ -212,7 +216,9 @@ def _run(board, pairs, status, debug, **options) -> list[tuple[Path, str]]:
     return failures
 
 
-def _run_on_ray(make_board, pairs, batch, status, debug, **options):
+def _run_on_ray(
+    make_board: Callable, pairs: list[tuple[Path, Path]], batch: RayBatch, status: ProgressFile, debug: bool, **options
+) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
     """(the pairs still to do, their failures): `muse-fx enhance --ray` skips outputs that exist unless told
     to overwrite, so a library run can be resumed (docs/scale-out.md)."""
     from muse_fx.scale.batch import enhance_on_ray
