@@ -102,12 +102,7 @@ def test_plan_crosses_presets_with_swept_settings_without_repeats():
     ]
     assert [v.name for v in plan([None], {})] == ["default"]
     assert Variant().command(Path("t.wav"), {}, 0.0, None) == "muse-fx enhance t.wav -o t_default.wav"
-    assert [v.name for v in default_plan(["gentle"], strength_supported=True)] == [
-        "gentle",
-        "strength 0.5",
-        "strength 1",
-    ]
-    assert [v.name for v in default_plan(["gentle"], strength_supported=False)] == ["gentle"]
+    assert [v.name for v in default_plan(["gentle"])] == ["gentle", "strength 0.5", "strength 1"]
 
 
 def test_command_prints_every_setting_exactly():

@@ -205,3 +205,21 @@ def test_serve_offers_each_server_limit_with_its_declared_default_and_help():
         assert (option.default, option.help) == (getattr(ServerConfig(), name), limit.metadata["help"])
     assert _option(serve, "request_timeout").opts == ["--timeout"]
     assert "[32 on CUDA, else 8]" in _option(serve, "batch_size").help
+
+
+def test_strength_is_spelled_out_only_by_its_declaration_the_engine_and_what_must_name_it():
+    """Everything else derives it from muse_fx.settings (issue 28: it was named in 16 modules outside training)."""
+    package = ROOT / "muse_fx"
+    naming = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "training" not in path.parts and "strength" in path.read_text(encoding="utf-8")
+    }
+    assert naming == {
+        "settings.py",  # the declaration
+        "engine/pipeline.py",  # applies it
+        "engine/fast_path.py",  # limit_attenuation, what it does
+        "plugin.py",  # MuseEnhance(strength=…), the public keyword
+        "integrations/audacity_panel_settings.py",  # the panel's saved file names its slider
+        "evaluation/systems.py",  # `muse-fx eval`'s fast@S names
+    }
