@@ -52,6 +52,14 @@ def test_splits_are_per_work_and_deterministic():
     assert splits.count("train") > 300
 
 
+def test_the_room_bank_draws_its_splits_with_the_works_function_and_its_own_shares():
+    from muse_fx.training.degrade.rooms import SPLITS
+
+    drawn = {index: split_for(f"rir{index}", SPLITS) for index in (3, 4, 7, 9, 14, 17, 27)}
+    assert drawn == {3: "train", 4: "validation", 7: "test", 9: "test", 14: "validation", 17: "validation", 27: "test"}
+    assert [split_for(f"w{index}") for index in (0, 1, 15)] == ["train", "validation", "test"]  # as before the merge
+
+
 def test_normalise_reaches_the_target_loudness_without_clipping():
     audio = torch.sin(torch.linspace(0, 2000, 16000)) * 0.01
     out = normalise(audio, 16000, -20.0)
