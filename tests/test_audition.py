@@ -559,3 +559,17 @@ def test_served_page_plays_over_http(browser, open_page):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_pages_folder_is_checked_as_an_output_files_is_with_the_option_to_change(tmp_path, monkeypatch):
+    from muse_fx.audio_io import OutputError
+    from muse_fx.audition.page import staged_folder
+
+    with pytest.raises(OutputError, match=f"folder {tmp_path / 'missing'} does not exist; create it first$"):
+        with staged_folder(tmp_path / "missing" / "page", overwrite=False):
+            pass
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(OutputError, match=f"folder {tmp_path} is not writable; choose another --out$"):
+        with staged_folder(tmp_path / "page", overwrite=False):
+            pass
+    assert list(tmp_path.iterdir()) == []
