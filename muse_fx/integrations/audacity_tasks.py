@@ -49,6 +49,7 @@ def enhance_task(
 
     tracks: list = []
     adapter = None
+    plugin_options: dict = {**settings.levels(), **engine}  # MuseEnhance's keywords: the sliders, model, device…
 
     def step(done: float, total: float) -> None:
         _check(cancel)
@@ -63,8 +64,7 @@ def enhance_task(
                 server=settings.server or None,
                 preset=settings.preset or None,
                 progress=step,
-                **settings.levels(),
-                **engine,
+                **plugin_options,
             )
         step(0.0, 0.0)
         adapter(source, destination)
