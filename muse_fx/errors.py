@@ -34,7 +34,7 @@ class PresetError(MuseFxError, ValueError):
 
 
 class SettingError(MuseFxError, ValueError):
-    """An enhancement setting (mix, strength, steps…) outside what it accepts."""
+    """An enhancement setting outside what its declaration (muse_fx.settings) accepts."""
 
 
 class TrainingConfigError(MuseFxError, ValueError):

@@ -322,7 +322,8 @@ def make_enhance_file(
 ):
     """`(source, destination) -> None` for the DAW adapters: the same board and checks as `muse-fx enhance`.
 
-    `settings` (strength, mix…) override the preset's; `progress(done, total)` counts seconds of each file.
+    `settings` (MuseEnhance's, muse_fx.settings.PRESET) override the preset's; `progress(done, total)` counts
+    seconds of each file.
     The adapters own `destination` (a temp file they created), hence overwrite=True.
     """
     board = build_board(preset, server=server, fallback_local=fallback_local, **settings)

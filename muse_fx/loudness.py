@@ -82,6 +82,13 @@ class MakeUp:
         return math.isfinite(self.reached) and self.wanted - self.reached > 0.05
 
 
+def integrated_loudness(audio: np.ndarray, rate: int) -> float:
+    """LUFS of a whole (channels, samples) recording held in memory (LoudnessMeter in one block)."""
+    meter = LoudnessMeter(rate, audio.shape[0])
+    meter.update(audio)
+    return meter.integrated
+
+
 class LoudnessMeter:
     """Integrated loudness (LUFS, ITU-R BS.1770-4) of (channels, samples) audio fed block by block."""
 

@@ -11,7 +11,7 @@ from muse_fx.backends.enhancement import Enhancement
 from muse_fx.backends.local import LocalEnhancement
 from muse_fx.backends.remote import RemoteEnhancement
 from muse_fx.engine.chunking import StreamingOverlapAdd
-from muse_fx.engine.defaults import default_musecoder
+from muse_fx.engine.defaults import default_musecoder, settings_for
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.feeder import Progress, chunk_layout
 from muse_fx.errors import AudioInputError
@@ -22,12 +22,15 @@ from muse_fx.settings import (
     MIX,
     MODEL,
     MUSECODER,
+    RENDERING,
     SEED,
     STEPS,
     STRENGTH,
+    Checked,
     Settings,
-    default_batch_size,
 )
+
+SHOWN = (MODEL, MUSECODER, STEPS, MIX, STRENGTH, DEVICE, SEED)  # what repr() shows, in its order
 
 
 class MuseEnhance:
@@ -46,6 +49,11 @@ class MuseEnhance:
     _stream: StreamingOverlapAdd | None  # the open stream (reset=False), with its input's layout and rate
     _stream_layout: StreamLayout
     _stream_rate: int | None
+    steps = Checked[int](STEPS)  # each checked by its declaration in muse_fx.settings whenever it is set
+    mix = Checked[float](MIX)
+    strength = Checked[float](STRENGTH)
+    seed = Checked[int](SEED)
+    full_band = Checked[bool](FULL_BAND)
 
     def __init__(
         self,
@@ -70,12 +78,8 @@ class MuseEnhance:
         self._local = LocalEnhancement(model, self._device, load=not server)
         self.musecoder = musecoder or default_musecoder(self._device, model)
         self._musecoder_chosen = musecoder is not None  # else a server picks what suits its own device
-        self.steps = steps
-        self.mix = mix
-        self.strength = strength
-        self.seed = seed
-        self.full_band = FULL_BAND.check(full_band)
-        self.batch_size = batch_size
+        self.steps, self.mix, self.strength, self.seed, self.full_band = steps, mix, strength, seed, full_band
+        self.batch_size = batch_size  # None: what suits the device and the musecoder
         self._latency_rate = 44100  # until a stream says otherwise
         self.reset()
 
@@ -111,40 +115,6 @@ class MuseEnhance:
         self._musecoder_chosen = True
 
     @property
-    def steps(self) -> int:
-        return self._steps
-
-    @steps.setter
-    def steps(self, value: int) -> None:
-        self._steps = STEPS.check(value)
-
-    @property
-    def mix(self) -> float:
-        return self._mix
-
-    @mix.setter
-    def mix(self, value: float) -> None:
-        self._mix = MIX.check(value)
-
-    @property
-    def strength(self) -> float:
-        """How far the enhancer may cut (1: the model's full reduction, 0: no cuts, boosts kept); `mix` then
-        blends the result with the input."""
-        return self._strength
-
-    @strength.setter
-    def strength(self, value: float) -> None:
-        self._strength = STRENGTH.check(value)
-
-    @property
-    def seed(self) -> int:
-        return self._seed
-
-    @seed.setter
-    def seed(self, value: int) -> None:
-        self._seed = SEED.check(value)
-
-    @property
     def sample_rate(self) -> int:
         """The model's own rate; any input rate is resampled to it and back."""
         return self._local.model.sample_rate
@@ -162,8 +132,8 @@ class MuseEnhance:
         return self._local
 
     def _settings(self) -> Settings:
-        batch = self.batch_size or default_batch_size(self._device.type, self.musecoder)
-        return Settings(self.musecoder, self.steps, self.mix, self.seed, self.full_band, batch, self.strength)
+        values = {setting.name: getattr(self, setting.name) for setting in RENDERING}
+        return settings_for(self._device, self._local.source, batch_size=self.batch_size, **values)
 
     # -- offline ----------------------------------------------------------------------------------------------
     def enhance(self, audio: np.ndarray, sample_rate: float, progress: Progress | None = None) -> np.ndarray:
@@ -228,9 +198,11 @@ class MuseEnhance:
     reported_latency_samples = latency  # pedalboard's name for it (VST3Plugin), for hosts that compensate
 
     def __repr__(self) -> str:
-        return (
-            f'<muse_fx.MuseEnhance model="{self.model}" musecoder="{self.musecoder}" steps={self.steps} '
-            f'mix={self.mix} strength={self.strength} device="{self.device}" seed={self.seed}'
-            + (f' server="{self.server}"' if self.server else "")
-            + f" at {hex(id(self))}>"
-        )
+        shown = " ".join(_shown(setting.name, getattr(self, setting.name)) for setting in SHOWN)
+        server = f' server="{self.server}"' if self.server else ""
+        return f"<muse_fx.MuseEnhance {shown}{server} at {hex(id(self))}>"
+
+
+def _shown(name: str, value: object) -> str:
+    """`name="text"` or `name=number`, as repr() shows a setting."""
+    return f'{name}="{value}"' if isinstance(value, str) else f"{name}={value}"

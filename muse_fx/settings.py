@@ -1,15 +1,17 @@
 """Every enhancement setting, declared once: its type, valid values, default and help.
 
-The CLI's options (`muse_fx.cli.setting_options`), the server's form fields (`muse_fx.server.params`), the keys a
-preset may give MuseEnhance and MuseEnhance's own checks are all derived from the declarations below, so a setting
-is added or changed here and nowhere else. `Settings` holds one enhancement's values, each checked on creation.
+The CLI's options (`muse_fx.cli.setting_options`), the server's form fields (`muse_fx.server.params`) and the
+fields sent to one (`muse_fx.backends.remote`), the keys a preset may give MuseEnhance, MuseEnhance's checked attributes
+(`Checked`), the Audacity panel's sliders and audition's sweeps are all derived from the declarations below, so a
+setting is added or changed here and nowhere else. `Settings` holds one enhancement's values, each checked on
+creation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from muse_fx.errors import SettingError
 
@@ -30,6 +32,7 @@ class Setting:
     low: float | None = None
     high: float | None = None
     ends: tuple[str, str] = ("", "")
+    compare: tuple[Any, ...] = ()  # the values an audition renders side by side when the user names none
 
     def check(self, value: Any) -> Any:
         """`value` as this setting's type, or ValueError naming the setting, what is valid and what came."""
@@ -83,6 +86,7 @@ STRENGTH = Setting(  # how far the enhancer may cut (fast_path.limit_attenuation
     low=0.0,
     high=1.0,
     ends=("no noise cut at all", "the model's full reduction"),
+    compare=(0.5, 1.0),
 )
 SEED = Setting(
     "seed", int, 0, "Seed for diffusion noise (same seed, same output)", low=0, high=MAX_SEED, ends=("", "2**63 - 1")
@@ -107,24 +111,53 @@ def default_server_batch(device_type: str) -> int:
 
 BATCH_SIZE = Setting("batch_size", int, default_batch_size("cpu"), "Chunks per forward pass", low=1)
 
-SOUND = (MODEL, MUSECODER, STEPS, MIX, STRENGTH, SEED, FULL_BAND)  # shape the result: presets save them, requests send
+RENDERING = (MUSECODER, STEPS, MIX, STRENGTH, SEED, FULL_BAND)  # how a loaded model renders: Settings holds them
+SOUND = (MODEL, *RENDERING)  # shape the result: presets save them, requests send
+ADDED_LATER = (STRENGTH,)  # servers from before these refuse them: requests send them only when not at the default
+LEVELS = (STRENGTH, MIX)  # the 0…1 settings set by ear: the Audacity panel's sliders, the values audition sweeps
 PRESET = (*SOUND, DEVICE)  # a preset's MuseEnhance may also say where to run
 DECLARED = {setting.name: setting for setting in (*PRESET, WARM_START, BATCH_SIZE)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
-    """How one enhancement runs (the model aside); each value is checked against its declaration."""
+    """How one enhancement runs (the model aside): `RENDERING`, then how the engine batches and starts diffusion,
+    in that order; each value is checked against its declaration. Build it by name: `Settings(mix=0.5)`."""
 
     musecoder: str = MUSECODER.default
     steps: int = STEPS.default
     mix: float = MIX.default
+    strength: float = STRENGTH.default
     seed: int = SEED.default
     full_band: bool = FULL_BAND.default
     batch_size: int = BATCH_SIZE.default
-    strength: float = STRENGTH.default
     warm_start: bool = WARM_START.default
 
     def __post_init__(self) -> None:
         for field in fields(self):
             object.__setattr__(self, field.name, DECLARED[field.name].check(getattr(self, field.name)))
+
+
+T = TypeVar("T")
+
+
+class Checked(Generic[T]):
+    """An attribute holding one setting's value, checked by its declaration whenever it is set:
+    `mix = Checked[float](MIX)` in a class body keeps the value in `_mix`."""
+
+    def __init__(self, setting: Setting):
+        self.setting = setting
+        self.__doc__ = f"{setting.help}: {setting.requirement()}."
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Checked[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> Checked[T] | T:
+        return self if instance is None else getattr(instance, self.slot)
+
+    def __set__(self, instance: object, value: Any) -> None:
+        setattr(instance, self.slot, self.setting.check(value))

@@ -182,7 +182,10 @@ def tracks(audacity) -> list[tuple[str, float, float]]:
 def test_the_window_stays_on_top_and_remembers_what_was_chosen(window, tmp_path):
     assert window.root.attributes("-topmost") == 1
     choose_preset(window, "gentle")
-    assert (window.strength.get(), window.mix.get()) == (1.0, 0.35)  # the sliders start at the preset's own
+    assert (window.levels["strength"].get(), window.levels["mix"].get()) == (
+        1.0,
+        0.35,
+    )  # the sliders start at the preset's own
     keys(window.sliders[0], "<Control-Left>", "<Control-Left>", "<Left>")  # 1.0 → 0.79
     type_text(window.server_entry, "http://studio:8765")
     assert window.settings() == PanelSettings("gentle", 0.79, 0.35, "http://studio:8765")
@@ -247,8 +250,8 @@ def test_the_command_opens_the_panel_and_a_stop_signal_closes_it_saving_the_sett
 
 
 def test_enhance_selection_adds_a_track_made_with_the_chosen_strength_and_mix(window, audacity, source, tmp_path):
-    window.strength.set(0.3)
-    window.mix.set(0.8)
+    window.levels["strength"].set(0.3)
+    window.levels["mix"].set(0.8)
 
     status = run_to_end(window, window.enhance_button)
 
@@ -307,7 +310,7 @@ def test_cancel_stops_at_the_next_step_and_leaves_audacity_as_it_was(
 ):
     monkeypatch.setattr("muse_fx.files.make_enhance_file", slow_model)
     choose_preset(window, "vocal-cleanup")
-    window.strength.set(0.8)
+    window.levels["strength"].set(0.8)
     click(window.enhance_button)
     pump(window.root, lambda: window.status.get().startswith("Enhancing track 1") and window.progress["value"] > 0.3)
     assert str(window.cancel_button["state"]) == "normal" and str(window.enhance_button["state"]) == "disabled"
@@ -331,7 +334,7 @@ def test_audition_opens_a_page_for_the_selected_range(window, source, tmp_path, 
     opened = []
     monkeypatch.setattr("webbrowser.open", opened.append)
     choose_preset(window, "gentle")
-    window.strength.set(0.3)
+    window.levels["strength"].set(0.3)
 
     status = run_to_end(window, window.audition_button)
 

@@ -102,12 +102,7 @@ def test_plan_crosses_presets_with_swept_settings_without_repeats():
     ]
     assert [v.name for v in plan([None], {})] == ["default"]
     assert Variant().command(Path("t.wav"), {}, 0.0, None) == "muse-fx enhance t.wav -o t_default.wav"
-    assert [v.name for v in default_plan(["gentle"], strength_supported=True)] == [
-        "gentle",
-        "strength 0.5",
-        "strength 1",
-    ]
-    assert [v.name for v in default_plan(["gentle"], strength_supported=False)] == ["gentle"]
+    assert [v.name for v in default_plan(["gentle"])] == ["gentle", "strength 0.5", "strength 1"]
 
 
 def test_command_prints_every_setting_exactly():
@@ -564,3 +559,17 @@ def test_served_page_plays_over_http(browser, open_page):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_pages_folder_is_checked_as_an_output_files_is_with_the_option_to_change(tmp_path, monkeypatch):
+    from muse_fx.audition.page import staged_folder
+    from muse_fx.io.audio_files import OutputError
+
+    with pytest.raises(OutputError, match=f"folder {tmp_path / 'missing'} does not exist; create it first$"):
+        with staged_folder(tmp_path / "missing" / "page", overwrite=False):
+            pass
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(OutputError, match=f"folder {tmp_path} is not writable; choose another --out$"):
+        with staged_folder(tmp_path / "page", overwrite=False):
+            pass
+    assert list(tmp_path.iterdir()) == []

@@ -52,10 +52,32 @@ def test_splits_are_per_work_and_deterministic():
     assert splits.count("train") > 300
 
 
+def test_the_room_bank_draws_its_splits_with_the_works_function_and_its_own_shares():
+    from muse_fx.training.degrade.rooms import SPLITS
+
+    drawn = {index: split_for(f"rir{index}", SPLITS) for index in (3, 4, 7, 9, 14, 17, 27)}
+    assert drawn == {3: "train", 4: "validation", 7: "test", 9: "test", 14: "validation", 17: "validation", 27: "test"}
+    assert [split_for(f"w{index}") for index in (0, 1, 15)] == ["train", "validation", "test"]  # as before the merge
+
+
 def test_normalise_reaches_the_target_loudness_without_clipping():
     audio = torch.sin(torch.linspace(0, 2000, 16000)) * 0.01
     out = normalise(audio, 16000, -20.0)
     assert loudness_db(out, 16000) == pytest.approx(-20.0, abs=0.1) and out.abs().max() <= 0.98
+
+
+def test_training_loudness_is_bs1770_lufs_as_pyloudnorm_measures_it():
+    """It was a gated RMS stand-in, up to about 1.2 dB from LUFS on the renders."""
+    import pyloudnorm
+
+    noise = torch.from_numpy(np.random.default_rng(0).standard_normal((2, 3 * 16000)).astype(np.float32)) * 0.05
+    bass = torch.sin(torch.arange(3 * 16000) * 2 * torch.pi * 60 / 16000) * 0.3
+    for audio in (noise[0], noise, bass):
+        out = normalise(audio, 16000, -23.0)
+        for row in out.reshape(-1, out.shape[-1]):
+            assert pyloudnorm.Meter(16000).integrated_loudness(row.double().numpy()) == pytest.approx(-23.0, abs=0.05)
+    silent = torch.zeros(16000)
+    assert torch.equal(normalise(silent, 16000, -20.0), silent)  # no loudness to reach: left as it is, no NaN
 
 
 SCORE = Work(

@@ -40,6 +40,20 @@ def closed_by_server(sock: socket.socket) -> bool:
         return False
 
 
+def test_uvicorn_is_a_release_the_guard_was_checked_against():
+    from importlib.metadata import version
+
+    from muse_fx.server.connections import UVICORN_CHECKED
+
+    installed = version("uvicorn")
+    (low, high) = UVICORN_CHECKED
+    assert low <= tuple(int(part) for part in installed.split(".")[:2]) < high, (
+        f"uvicorn {installed} is outside {low} ≤ version < {high}, the releases muse_fx/server/connections.py "
+        "(a subclass of uvicorn's internal H11Protocol) was checked against: run tests/test_server_connections.py "
+        "with it, then widen UVICORN_CHECKED and the pins in pyproject.toml and constraints.txt"
+    )
+
+
 def test_the_limits_reach_uvicorn(tiny_model_path, monkeypatch):
     settings = uvicorn_settings(make_app(tiny_model_path, max_connections=7, idle_timeout=2.5))
     assert settings["http"] is GuardedH11Protocol

@@ -83,6 +83,64 @@ def test_presets_accept_the_declared_sound_settings_and_the_device():
     assert "device" in MUSE_PARAMETERS and "device" not in SAVED_MUSE_PARAMETERS
 
 
+def test_settings_holds_the_rendering_settings_in_their_declared_order_and_is_built_by_name():
+    names = [field.name for field in dataclasses.fields(Settings)]
+    assert names == [setting.name for setting in (*settings.RENDERING, settings.BATCH_SIZE, settings.WARM_START)]
+    with pytest.raises(TypeError):
+        Settings("fast", 6)  # type: ignore[misc]  # positional values would land in whatever field comes first
+
+
+def test_muse_enhance_builds_its_settings_by_name(tiny_model_path):
+    """Settings' fields once came in another order than the plugin passed them positionally."""
+    plugin = MuseEnhance(model=tiny_model_path, device="cpu", steps=50, mix=0.25, strength=0.5, seed=7)
+    chosen = plugin._settings()
+    assert (chosen.steps, chosen.mix, chosen.strength, chosen.seed, chosen.full_band) == (50, 0.25, 0.5, 7, True)
+    assert chosen.batch_size == settings.default_batch_size("cpu", plugin.musecoder)
+
+
+def test_muse_enhance_checks_each_declared_attribute_whenever_it_is_set(tiny_model_path):
+    plugin = MuseEnhance(model=tiny_model_path, device="cpu")
+    for setting, bad in ((STEPS, 7), (MIX, 2), (STRENGTH, -0.5), (SEED, 1.5), (MUSECODER, "hifigan")):
+        with pytest.raises(ValueError, match=f"^{setting.name} must be"):
+            setattr(plugin, setting.name, bad)
+        with pytest.raises(ValueError, match=f"^{setting.name} must be"):
+            MuseEnhance(model=tiny_model_path, device="cpu", **{setting.name: bad})
+    plugin.steps, plugin.full_band = 50.0, 0
+    assert type(plugin.steps) is int and plugin.full_band is False
+    assert MuseEnhance.strength.__doc__.startswith(STRENGTH.help)
+
+
+def test_muse_enhance_repr_names_its_settings_as_before(tiny_model_path):
+    plugin = MuseEnhance(model=tiny_model_path, device="cpu", mix=0.5, strength=0.25, seed=3)
+    assert repr(plugin) == (
+        f'<muse_fx.MuseEnhance model="{tiny_model_path}" musecoder="fast" steps=6 mix=0.5 strength=0.25 '
+        f'device="cpu" seed=3 at {hex(id(plugin))}>'
+    )
+    remote = MuseEnhance(server="http://studio:8765")
+    assert repr(remote).endswith(f' seed=0 server="http://studio:8765" at {hex(id(remote))}>')
+
+
+def test_remote_fields_are_the_rendering_settings_those_added_later_only_when_not_at_their_default():
+    from muse_fx.backends.remote import RemoteEnhancement
+
+    sent = RemoteEnhancement("http://studio:8765")._fields(Settings(mix=0.5))
+    assert sent == {"musecoder": "fast", "steps": 6, "mix": 0.5, "seed": 0, "full_band": True}
+    sent = RemoteEnhancement("http://studio:8765", "cpu-small", server_musecoder=True)._fields(Settings(strength=0.5))
+    assert sent == {"steps": 6, "mix": 1.0, "strength": 0.5, "seed": 0, "full_band": True, "model": "cpu-small"}
+    assert set(sent) | {"musecoder"} == {setting.name for setting in settings.SOUND}
+
+
+def test_enhancer_and_plugin_fill_in_the_musecoder_and_batch_size_in_one_place(tiny_model_path, monkeypatch):
+    from muse_fx.engine import defaults
+    from muse_fx.engine.pipeline import Enhancer
+
+    asked = []
+    monkeypatch.setattr(defaults, "default_batch_size", lambda device, musecoder: asked.append(musecoder) or 3)
+    assert Enhancer.from_pretrained(tiny_model_path, device="cpu", musecoder="diffusion").settings.batch_size == 3
+    assert MuseEnhance(model=tiny_model_path, device="cpu")._settings().batch_size == 3
+    assert asked == ["diffusion", "fast"]
+
+
 def test_muse_enhance_takes_every_preset_key_with_the_declared_default():
     parameters = inspect.signature(MuseEnhance).parameters
     for setting in settings.PRESET:
@@ -147,3 +205,21 @@ def test_serve_offers_each_server_limit_with_its_declared_default_and_help():
         assert (option.default, option.help) == (getattr(ServerConfig(), name), limit.metadata["help"])
     assert _option(serve, "request_timeout").opts == ["--timeout"]
     assert "[32 on CUDA, else 8]" in _option(serve, "batch_size").help
+
+
+def test_strength_is_spelled_out_only_by_its_declaration_the_engine_and_what_must_name_it():
+    """Everything else derives it from muse_fx.settings (issue 28: it was named in 16 modules outside training)."""
+    package = ROOT / "muse_fx"
+    naming = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "training" not in path.parts and "strength" in path.read_text(encoding="utf-8")
+    }
+    assert naming == {
+        "settings.py",  # the declaration
+        "engine/pipeline.py",  # applies it
+        "engine/fast_path.py",  # limit_attenuation, what it does
+        "plugin.py",  # MuseEnhance(strength=…), the public keyword
+        "integrations/audacity_panel_settings.py",  # the panel's saved file names its slider
+        "evaluation/systems.py",  # `muse-fx eval`'s fast@S names
+    }

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from muse_fx.audition.render import Excerpt, Take, picture, read_excerpt, render_anchor, render_original, render_variant
 from muse_fx.audition.variants import Variant, slug
-from muse_fx.io.audio_files import OutputError
+from muse_fx.io.audio_files import OutputError, check_folder
 from muse_fx.presets.files import unused_name, user_dir
 
 ASSETS = Path(__file__).parent / "assets"
@@ -55,10 +55,7 @@ def staged_folder(out: Path, overwrite: bool) -> Iterator[Path]:
             raise OutputError(
                 f"{out}: holds files that are not an audition page; not replacing it — choose another --out"
             )
-    if not out.parent.is_dir():
-        raise OutputError(f"{out}: folder {out.parent} does not exist; create it first")
-    if not os.access(out.parent, os.W_OK):
-        raise OutputError(f"{out}: folder {out.parent} is not writable; choose another --out")
+    check_folder(out, instead="choose another --out")
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     os.chmod(staging, 0o755)  # mkdtemp's 0700 would make the page private to its writer
     try:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import tomli_w
 
-DEFAULT_STRENGTHS = (0.5, 1.0)
+from muse_fx.settings import LEVELS
+
+DEFAULT_SWEEPS = {setting.name: list(setting.compare) for setting in LEVELS if setting.compare}
 
 
 def _number(value: float) -> str:
@@ -21,7 +23,7 @@ def _number(value: float) -> str:
 
 
 def slug(name: str) -> str:
-    """A variant's name as a file name: "gentle · strength 0.5" → "gentle-strength-0-5"."""
+    """A variant's name as a file name: "gentle · mix 0.5" → "gentle-mix-0-5"."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
@@ -64,17 +66,19 @@ class Variant:
 
 
 def plan(presets: Iterable[str | None], sweeps: dict[str, list[float]]) -> list[Variant]:
-    """Every preset with every combination of the swept settings (e.g. strength × mix), without repeats."""
+    """Every preset with every combination of the swept settings (e.g. each of LEVELS), without repeats."""
     combinations = [tuple(zip(sweeps, values)) for values in itertools.product(*sweeps.values())]
     return list(dict.fromkeys(Variant(preset, combination) for preset in presets for combination in combinations))
 
 
-def default_plan(bundled: Iterable[str], strength_supported: bool) -> list[Variant]:
-    """Every bundled preset as it is, then the plain model at strength 0.5 and 1.0 (where MuseEnhance has one)."""
-    variants = plan(bundled, {})
-    if strength_supported:
-        variants += plan([None], {"strength": list(DEFAULT_STRENGTHS)})
-    return variants
+def default_plan(bundled: Iterable[str]) -> list[Variant]:
+    """Every bundled preset as it is, then the plain model at the values its declarations compare (DEFAULT_SWEEPS)."""
+    return plan(bundled, {}) + plan([None], DEFAULT_SWEEPS)
+
+
+def sweeps_text(sweeps: dict[str, list[float]]) -> str:
+    """The swept values as help text says them: "mix 0.5 and 1"."""
+    return ", ".join(f"{name} {' and '.join(map(_number, values))}" for name, values in sweeps.items())
 
 
 def preset_toml(board, description: str) -> str:

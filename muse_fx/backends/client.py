@@ -172,8 +172,8 @@ class ServerClient:
     def enhance_file(self, source: str | os.PathLike, destination: str | os.PathLike, **params) -> Path:
         """Enhance a WAV/FLAC file into `destination`, streaming both ways; returns `destination`.
 
-        params: model, musecoder, steps, mix, strength, seed, full_band, output ("same": the source's format and
-        subtype, the default here; "float32": WAV float32). The file appears only once complete (temp file + rename).
+        params: the settings of muse_fx.settings.SOUND, and output ("same": the source's format and subtype, the
+        default here; "float32": WAV float32). The file appears only once complete (temp file + rename).
         """
         source, destination = Path(source), Path(destination)
         if not source.is_file():
@@ -194,7 +194,7 @@ class ServerClient:
     def enhance_array(self, audio: np.ndarray, sample_rate: int, **params) -> np.ndarray:
         """(channels, samples) float audio at `sample_rate` Hz → enhanced (channels, samples) float32.
 
-        params: model, musecoder, steps, mix, strength, seed, full_band. Travels as WAV float32, so nothing is lost.
+        params: the settings of muse_fx.settings.SOUND. Travels as WAV float32, so nothing is lost.
         """
         audio = np.asarray(audio)
         if audio.ndim != 2:

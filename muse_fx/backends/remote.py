@@ -10,7 +10,7 @@ from muse_fx.backends.local import LocalEnhancement
 from muse_fx.engine.chunking import StreamingOverlapAdd
 from muse_fx.engine.feeder import Progress
 from muse_fx.errors import AudioInputError, MuseFxWarning
-from muse_fx.settings import MODEL, Settings
+from muse_fx.settings import ADDED_LATER, MODEL, MUSECODER, RENDERING, Settings
 
 
 class RemoteEnhancement:
@@ -32,13 +32,17 @@ class RemoteEnhancement:
         self.token = token  # None: ServerClient reads $MUSE_FX_TOKEN
 
     def _fields(self, settings: Settings) -> dict:
-        fields: dict = dict(steps=settings.steps, mix=settings.mix, seed=settings.seed, full_band=settings.full_band)
-        if settings.strength != 1.0:  # servers older than the setting refuse the field; 1.0 is their behaviour
-            fields["strength"] = settings.strength
-        if not self.server_musecoder:
-            fields["musecoder"] = settings.musecoder
+        """The form fields for `settings`: each setting in `RENDERING` (those ADDED_LATER only when not at their
+        default), the musecoder unless the server picks it, the model unless it is the server's default."""
+        fields = {
+            setting.name: getattr(settings, setting.name)
+            for setting in RENDERING
+            if setting not in ADDED_LATER or getattr(settings, setting.name) != setting.default
+        }
+        if self.server_musecoder:
+            del fields[MUSECODER.name]
         if self.model != MODEL.default:
-            fields["model"] = self.model
+            fields[MODEL.name] = self.model
         return fields
 
     def enhance(

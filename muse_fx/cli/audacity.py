@@ -7,7 +7,14 @@ import sys
 import click
 
 from muse_fx.cli.setting_options import setting_option
-from muse_fx.settings import MIX, STRENGTH
+from muse_fx.settings import LEVELS
+
+
+def _level_options(command):
+    """--<name> for each of the panel's sliders (LEVELS), as `muse-fx enhance` offers it."""
+    for setting in reversed(LEVELS):
+        command = setting_option(setting)(command)
+    return command
 
 
 @click.group()
@@ -26,10 +33,9 @@ def audacity():
     show_default=True,
     help="How long to wait for each answer from Audacity.",
 )
-@setting_option(STRENGTH)
-@setting_option(MIX)
+@_level_options
 @click.option("--fallback-local", is_flag=True, help="If the server cannot be reached, enhance on this machine.")
-def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
+def enhance_selection(server, preset, timeout, fallback_local, **levels):
     """Enhance the selected range of each selected track into a new track named '<track> (muse_fx)' (then
     '(muse_fx 2)'… for later takes).
 
@@ -52,9 +58,7 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
             with AudacityPipe(timeout=timeout) as pipe:  # first: a closed Audacity is reported before a model loads
                 from muse_fx.files import make_enhance_file
 
-                enhance_file = make_enhance_file(
-                    server=server, preset=preset, fallback_local=fallback_local, strength=strength, mix=mix
-                )
+                enhance_file = make_enhance_file(server=server, preset=preset, fallback_local=fallback_local, **levels)
                 run(pipe, enhance_file, on_added=report)
         except KeyboardInterrupt as interrupt:
             done = "the tracks listed above were added, the unfinished one was not" if added else "no track was added"
@@ -67,7 +71,7 @@ def enhance_selection(server, preset, timeout, strength, mix, fallback_local):
 
 @audacity.command()
 def panel():
-    """A small always-on-top window: pick a preset, strength and mix, then enhance or audition the selection.
+    """A small always-on-top window: pick a preset, set the sliders, then enhance or audition the selection.
 
     Settings are kept for next time. The server field, when filled, runs the model on that `muse-fx serve`.
     """

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from muse_fx.audition.variants import DEFAULT_SWEEPS, sweeps_text
 from muse_fx.cli.setting_options import setting_option
-from muse_fx.settings import DECLARED, MODEL, MUSECODER
+from muse_fx.settings import DECLARED, LEVELS, MODEL, MUSECODER
 
 MAX_SECONDS = 300.0  # every take is embedded in the page: minutes, not hours
 
@@ -21,7 +22,7 @@ def _names(ctx, param, value: str | None) -> list[str] | None:
 
 
 def _fractions(ctx, param, value: str | None) -> list[float] | None:
-    """--strength and --mix: comma-separated values, each checked by the setting's declaration."""
+    """Comma-separated values of one of LEVELS, each checked by the setting's declaration."""
     if value is None:
         return None
     setting = DECLARED[param.name]
@@ -38,7 +39,6 @@ def _fractions(ctx, param, value: str | None) -> list[float] | None:
 
 def _plan(preset_names, sweeps):
     from muse_fx.audition.variants import default_plan, plan
-    from muse_fx.presets import chains
     from muse_fx.presets import files as preset_files
 
     for name in preset_names or []:
@@ -51,7 +51,16 @@ def _plan(preset_names, sweeps):
     if preset_names or sweeps:
         return plan(preset_names or [None], sweeps)
     bundled = sorted(path.stem for path in preset_files.BUNDLED_DIR.glob("*.toml"))
-    return default_plan(bundled, strength_supported="strength" in chains.MUSE_PARAMETERS)
+    return default_plan(bundled)
+
+
+def _sweep_options(command):
+    """--<name> for each of LEVELS: comma-separated values, every preset rendered at each."""
+    for setting in reversed(LEVELS):
+        values = f"comma-separated values ({setting.low:g}–{setting.high:g})"
+        help = f"{setting.help}: {values}; each preset is rendered at each."
+        command = click.option(f"--{setting.name}", callback=_fractions, help=help)(command)
+    return command
 
 
 def _summarise(paths) -> None:
@@ -84,14 +93,9 @@ def _serve(folder: Path, open_page: bool) -> None:
     "preset_names",
     callback=_names,
     help="Comma-separated preset names or .toml files.  [default: every bundled preset, and the plain "
-    "model at strength 0.5 and 1.0]",
+    f"model at {sweeps_text(DEFAULT_SWEEPS)}]",
 )
-@click.option(
-    "--strength", callback=_fractions, help="Comma-separated strengths (0–1); each preset is rendered at each."
-)
-@click.option(
-    "--mix", callback=_fractions, help="Comma-separated dry/wet values (0–1); each preset is rendered at each."
-)
+@_sweep_options
 @click.option("--start", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Seconds into INPUT.")
 @click.option(
     "--duration",
@@ -124,8 +128,6 @@ def _serve(folder: Path, open_page: bool) -> None:
 def audition(
     inputs,
     preset_names,
-    strength,
-    mix,
     start,
     duration,
     out,
@@ -150,7 +152,7 @@ def audition(
     from muse_fx.audition.page import write_audition
 
     source = inputs[0]
-    sweeps = {key: values for key, values in (("strength", strength), ("mix", mix)) if values}
+    sweeps = {setting.name: values for setting in LEVELS if (values := common.pop(setting.name))}
     variants = _plan(preset_names, sweeps)
     out = out or source.with_name(f"{source.stem}_audition")
     shuffle_seed = secrets.randbelow(2**31) if shuffle_seed is None else shuffle_seed

@@ -16,6 +16,7 @@ from muse_fx.evaluation.runner import Setup
 from muse_fx.evaluation.systems import (
     BUILTIN,
     DEFAULT,
+    VARIANT_SYNTAX,
     build_system,
     internal_boundaries,
     models_of,
@@ -65,8 +66,8 @@ def _judged(
 @click.option(
     "--systems",
     help=f"Comma-separated, from {', '.join(BUILTIN)} and the <id>_<system>.wav outputs in "
-    f"FOLDER ('paper' = the paper's mel2mel_diffwave); '@S' sets muse_fx's strength, e.g. fast@0.5, and ':MODEL' "
-    f"runs another model than --model, e.g. fast:cpu-small. Default: {','.join(DEFAULT)} + all in FOLDER.",
+    f"FOLDER ('paper' = the paper's mel2mel_diffwave); {VARIANT_SYNTAX}. Default: {','.join(DEFAULT)} + all in "
+    "FOLDER.",
 )
 @click.option("--metrics", default=",".join(METRICS), show_default=True, help="Comma-separated metric names.")
 @click.option(

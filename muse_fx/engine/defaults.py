@@ -1,4 +1,4 @@
-"""What runs when the user does not say: the musecoder that suits a model on a device."""
+"""What runs when the user does not say: the musecoder that suits a model on a device, and the batch size."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import torch
 from muse_fx.engine.registry import get_entry
 from muse_fx.engine.weights import names_a_file
 from muse_fx.errors import ModelError
+from muse_fx.settings import Settings, default_batch_size
 
 
 def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.Module = "default") -> str:
@@ -22,3 +23,17 @@ def default_musecoder(device: torch.device, model: str | os.PathLike | torch.nn.
         if device.type in measured:
             return measured[device.type]
     return "fast" if device.type == "cpu" else "diffusion"
+
+
+def settings_for(
+    device: torch.device,
+    model: str | os.PathLike | torch.nn.Module,
+    musecoder: str | None = None,
+    batch_size: int | None = None,
+    **settings,
+) -> Settings:
+    """`Settings` for `model` on `device`: the musecoder and batch size left out (None) follow the model and the
+    device; `settings` are the other `Settings` fields. Enhancer.from_pretrained and MuseEnhance both ask here."""
+    musecoder = musecoder or default_musecoder(device, model)
+    batch_size = batch_size or default_batch_size(device.type, musecoder)
+    return Settings(musecoder=musecoder, batch_size=batch_size, **settings)

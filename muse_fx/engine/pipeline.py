@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from muse_fx.engine import diffusion
 from muse_fx.engine.bandsplit import recombine_high_band
-from muse_fx.engine.defaults import default_musecoder
+from muse_fx.engine.defaults import settings_for
 from muse_fx.engine.devices import resolve_device
 from muse_fx.engine.fast_path import gain_stft, limit_attenuation, match_mel
 from muse_fx.engine.feeder import ChunkFeeder, Progress
@@ -26,7 +26,7 @@ from muse_fx.engine.resampling import resample
 from muse_fx.engine.weights import load_model
 from muse_fx.errors import AudioInputError, ModelError
 from muse_fx.io.arrays import check_sample_rate
-from muse_fx.settings import Settings, default_batch_size
+from muse_fx.settings import Settings
 
 MEL_MATCH_PASSES = 3  # diffusion output → enhanced mel; paper-val gains per pass shrink fast (see the model card)
 
@@ -70,10 +70,8 @@ class Enhancer:
         left out follow the model and the device (README, "Choosing a musecoder").
         """
         torch_device = resolve_device(device)
-        musecoder = musecoder or default_musecoder(torch_device, name_or_path)
-        batch_size = batch_size or default_batch_size(torch_device.type, musecoder)
-        model = load_model(name_or_path, torch_device)
-        return cls(model, Settings(musecoder=musecoder, batch_size=batch_size, **settings))
+        chosen = settings_for(torch_device, name_or_path, musecoder, batch_size, **settings)
+        return cls(load_model(name_or_path, torch_device), chosen)
 
     def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
         """(B, n) at the model rate → (B, n) enhanced."""

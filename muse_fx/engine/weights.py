@@ -22,11 +22,8 @@ REINSTALL = f"restore it with `git checkout -- muse_fx/bundled_models` and reins
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _sorted_metadata(blob: bytes) -> bytes:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from muse_fx.loudness import LoudnessMeter
+from muse_fx.loudness import integrated_loudness
 
 
 def level_change(clean: np.ndarray, processed: np.ndarray, sample_rate: int) -> float:
@@ -18,13 +18,7 @@ def level_change(clean: np.ndarray, processed: np.ndarray, sample_rate: int) -> 
     return 10 * math.log10(max(float(np.square(processed).sum()), np.finfo(np.float64).tiny) / reference)
 
 
-def _loudness(signal: np.ndarray, sample_rate: int) -> float:
-    meter = LoudnessMeter(sample_rate, 1)
-    meter.update(signal[None])
-    return meter.integrated
-
-
 def loudness_change(clean: np.ndarray, processed: np.ndarray, sample_rate: int) -> float:
     """LU of the output's integrated loudness over the clean's; NaN when the clean is silent or under 0.4 s."""
-    reference = _loudness(clean, sample_rate)
-    return _loudness(processed, sample_rate) - reference if math.isfinite(reference) else math.nan
+    reference = integrated_loudness(clean[None], sample_rate)
+    return integrated_loudness(processed[None], sample_rate) - reference if math.isfinite(reference) else math.nan

@@ -64,7 +64,6 @@ METRICS = {
         _change("loudness", "loudness change (LU)", loudness_change),
     )
 }
-PAPER_METRICS = tuple(name for name, m in METRICS.items() if not m.full_band)
 
 
 def unit_norm(signal: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 
 from muse_fx.engine.weights import load_model
 from muse_fx.plugin import MuseEnhance
+from muse_fx.settings import STRENGTH
 
 System = Callable[[np.ndarray, int], np.ndarray]
 
@@ -17,6 +18,9 @@ System = Callable[[np.ndarray, int], np.ndarray]
 OURS = {"fast": ("fast", 6), "diffusion-6": ("diffusion", 6), "diffusion-50": ("diffusion", 50)}
 BUILTIN = ("input", "noisereduce", *OURS)
 DEFAULT = ("input", "noisereduce", "fast", "diffusion-6")
+VARIANT_SYNTAX = (  # how `ours` reads a name, as `muse-fx eval --help` says it
+    "'@S' sets muse_fx's strength, e.g. fast@0.5, and ':MODEL' runs another model than --model, e.g. fast:cpu-small"
+)
 
 
 def unprocessed(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -47,10 +51,10 @@ def ours(name: str) -> tuple[str, int, float, str | None] | None:
     if base not in OURS or (colon and not model):
         return None
     try:
-        value = float(strength) if at else 1.0
+        value = STRENGTH.check(strength) if at else STRENGTH.default
     except ValueError:
         return None
-    return (*OURS[base], value, model or None) if 0.0 <= value <= 1.0 else None
+    return (*OURS[base], value, model or None)
 
 
 def models_of(names: list[str], model: str) -> list[str]:

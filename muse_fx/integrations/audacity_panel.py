@@ -52,8 +52,7 @@ class Panel:
         self.closing = False
         saved = load_settings(settings_file)
         self.preset = tk.StringVar(root, saved.preset or DEFAULT_PRESET)
-        self.strength = tk.DoubleVar(root, saved.strength)
-        self.mix = tk.DoubleVar(root, saved.mix)
+        self.levels = {name: tk.DoubleVar(root, value) for name, value in saved.levels().items()}  # the sliders
         self.server = tk.StringVar(root, saved.server)
         self.idle = idle_status()
         self.status = tk.StringVar(root, self.idle)
@@ -75,8 +74,8 @@ class Panel:
         self.presets.grid(row=0, column=1, columnspan=2, sticky="ew", pady=2)
         self.presets.bind("<<ComboboxSelected>>", self._preset_chosen)
         self.sliders = []
-        for row, (label, variable) in enumerate((("Strength", self.strength), ("Mix", self.mix)), start=1):
-            ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w")
+        for row, (name, variable) in enumerate(self.levels.items(), start=1):
+            ttk.Label(frame, text=name.capitalize()).grid(row=row, column=0, sticky="w")
             slider = tk.Scale(
                 frame,
                 variable=variable,
@@ -111,16 +110,14 @@ class Panel:
         preset = self.preset.get()
         return PanelSettings(
             preset="" if preset == DEFAULT_PRESET else preset,
-            strength=round(self.strength.get(), 2),
-            mix=round(self.mix.get(), 2),
             server=self.server.get().strip(),
+            **{name: round(variable.get(), 2) for name, variable in self.levels.items()},
         )
 
     def _preset_chosen(self, event=None) -> None:
         """The sliders start where the preset puts them, so running it unchanged is running the preset."""
-        strength, mix = preset_levels(self.settings().preset)
-        self.strength.set(strength)
-        self.mix.set(mix)
+        for name, value in preset_levels(self.settings().preset).items():
+            self.levels[name].set(value)
 
     # -- running a task -----------------------------------------------------------------------------------
     def start(self, task: Callable) -> None:

@@ -12,7 +12,7 @@ import tomli_w
 
 from muse_fx.io.atomic import atomic_path
 from muse_fx.presets.files import available
-from muse_fx.settings import MIX, STRENGTH
+from muse_fx.settings import LEVELS, MIX, STRENGTH
 
 FILE_NAME = "audacity-panel.toml"
 URL_SCHEMES = ("http://", "https://")
@@ -25,11 +25,15 @@ class PanelSettings:
     mix: float = MIX.default
     server: str = ""  # empty: enhance on this computer
 
+    def levels(self) -> dict[str, float]:
+        """The sliders' values by setting name (each of LEVELS), as MuseEnhance takes them."""
+        return {setting.name: getattr(self, setting.name) for setting in LEVELS}
+
     def problem(self) -> str | None:
         """What is wrong with these settings, in the words the status line shows; None when they are usable."""
-        for setting, value in ((STRENGTH, self.strength), (MIX, self.mix)):
+        for setting in LEVELS:
             try:
-                setting.check(value)
+                setting.check(getattr(self, setting.name))
             except ValueError as error:
                 return f"{str(error)[0].upper()}{str(error)[1:]}."
         if self.server and not self.server.startswith(URL_SCHEMES):
@@ -70,13 +74,14 @@ def save_settings(settings: PanelSettings, path: Path) -> None:
         tmp.write_text(tomli_w.dumps(dataclasses.asdict(settings)), encoding="utf-8")
 
 
-def preset_levels(name: str) -> tuple[float, float]:
-    """(strength, mix) that preset `name` gives its MuseEnhance, read without loading a model: the sliders
-    start from them. The defaults for no preset, or one that cannot be read (using it reports why)."""
+def preset_levels(name: str) -> dict[str, float]:
+    """The sliders' values (LEVELS, by name) that preset `name` gives its MuseEnhance, read without loading a
+    model: the sliders start from them. The defaults for no preset, or one that cannot be read (using it reports
+    why)."""
     path = available().get(name)
     try:
         entries = tomllib.loads(path.read_text(encoding="utf-8")).get("plugin", []) if path else []
         muse: dict = next((entry for entry in entries if entry.get("type") == "MuseEnhance"), {})
-        return STRENGTH.check(muse.get("strength", STRENGTH.default)), MIX.check(muse.get("mix", MIX.default))
+        return {setting.name: setting.check(muse.get(setting.name, setting.default)) for setting in LEVELS}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, TypeError, ValueError):
-        return STRENGTH.default, MIX.default
+        return {setting.name: setting.default for setting in LEVELS}

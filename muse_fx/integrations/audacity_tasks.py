@@ -25,7 +25,6 @@ from muse_fx.integrations.audacity_pipe import AudacityNotRunningError, Audacity
 Progress = Callable[[float | None, str], None]
 """``progress(fraction, what)``: how far the task is (None: unknown) and what it is doing, in words."""
 
-AUDITION_STRENGTHS = (0.5, 1.0)  # besides the panel's own: the same sweep `muse-fx audition` offers
 MIN_AUDITION_SECONDS = 0.5  # integrated loudness needs 0.4 s blocks
 READY = "Ready: select audio in Audacity, then press a button."
 NOT_RUNNING = "Audacity is not running: start it, then try again."
@@ -50,6 +49,7 @@ def enhance_task(
 
     tracks: list = []
     adapter = None
+    plugin_options: dict = {**settings.levels(), **engine}  # MuseEnhance's keywords: the sliders, model, device…
 
     def step(done: float, total: float) -> None:
         _check(cancel)
@@ -64,9 +64,7 @@ def enhance_task(
                 server=settings.server or None,
                 preset=settings.preset or None,
                 progress=step,
-                strength=settings.strength,
-                mix=settings.mix,
-                **engine,
+                **plugin_options,
             )
         step(0.0, 0.0)
         adapter(source, destination)
@@ -85,10 +83,11 @@ def audition_task(
     timeout: float = 30.0,
     folder: Path | None = None,
 ) -> Path:
-    """Write an audition page for the selection (the first selected track): the panel's preset and mix at
-    strength 0.5, 1 and the panel's own. Returns the page; each audition replaces the previous one."""
+    """Write an audition page for the selection (the first selected track): the panel's preset and sliders, each
+    slider that `muse-fx audition` sweeps (DEFAULT_SWEEPS) also at those values. Returns the page; each audition
+    replaces the previous one."""
     from muse_fx.audition.page import write_audition
-    from muse_fx.audition.variants import plan
+    from muse_fx.audition.variants import DEFAULT_SWEEPS, plan
 
     folder = folder or platformdirs.user_cache_path("muse-fx") / "audacity-audition"
     excerpts = folder / "selection"
@@ -98,9 +97,10 @@ def audition_task(
     with AudacityPipe(timeout=timeout) as pipe:  # closed before rendering: Audacity serves one client at a time
         source = export_selection(pipe, excerpts)
     _check_long_enough(source)
-    strengths = sorted({*AUDITION_STRENGTHS, settings.strength})
-    variants = plan([settings.preset or None], {"strength": strengths})
-    common = {**engine, "mix": settings.mix, "server": settings.server or None}
+    levels = settings.levels()
+    sweeps = {name: sorted({*values, levels.pop(name)}) for name, values in DEFAULT_SWEEPS.items()}
+    variants = plan([settings.preset or None], sweeps)
+    common = {**engine, **levels, "server": settings.server or None}
     rendered = iter(range(len(variants)))
 
     def report(line: str) -> None:

@@ -253,10 +253,16 @@ def check_writable(path: Path, overwrite: bool, inputs: Collection[Path] = ()) -
         raise OutputError(f"{path}: output path is a folder; give a file name, or use --output-dir for folders")
     if path.exists() and not overwrite:
         raise OutputError(f"{path}: already exists; pass --overwrite to replace it")
+    check_folder(path)
+
+
+def check_folder(path: Path, instead: str = "choose another output folder") -> None:
+    """`path` can be created: its folder exists and may be written to. Else an OutputError saying which folder,
+    and `instead` what to do."""
     if not path.parent.is_dir():
         raise OutputError(f"{path}: folder {path.parent} does not exist; create it first")
     if not os.access(path.parent, os.W_OK):
-        raise OutputError(f"{path}: folder {path.parent} is not writable; choose another output folder")
+        raise OutputError(f"{path}: folder {path.parent} is not writable; {instead}")
 
 
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int, fmt: str, subtype: str) -> None:

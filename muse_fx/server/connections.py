@@ -18,6 +18,10 @@ import time
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+# GuardedH11Protocol reads H11Protocol's internals (cycle, connections, limit_concurrency…): the uvicorn releases it
+# was checked against, as (major, minor) from … up to, not including. Behind docs/server.md's nginx the guard is not
+# needed (nginx holds the silent clients); it is for a server that faces its clients itself.
+UVICORN_CHECKED = ((0, 55), (0, 56))
 FD_RESERVE = 64  # descriptors kept for everything but connections: stdio, the event loop, upload and answer spools
 LOG_INTERVAL = 10.0  # seconds between two reports of running out of descriptors
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)

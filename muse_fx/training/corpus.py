@@ -51,10 +51,11 @@ class Work:
     parts: tuple[Line, ...]
 
 
-def split_for(work: str) -> str:
-    """Deterministic split from the work id, so re-renders and partial renders agree."""
-    bucket = int(hashlib.sha1(work.encode()).hexdigest(), 16) % 100
-    for name, share in SPLITS:
+def split_for(key: str, shares: tuple[tuple[str, int], ...] = SPLITS) -> str:
+    """Deterministic split from a work's id (or any other key: the room bank's RIRs, with their own `shares`,
+    percentages), so re-renders and partial renders agree."""
+    bucket = int(hashlib.sha1(key.encode()).hexdigest(), 16) % 100
+    for name, share in shares:
         if bucket < share:
             return name
         bucket -= share

@@ -42,7 +42,6 @@ EXCLUDED = {
     "FluidR3_GS.sf2 (fluid-soundfont-gs)": "MIT, but only FluidR3's GS variation banks: no new samples",
     "MuseScore_General.sf3 (musescore-general-soundfont)": "the lossy copy of MuseScore_General_Full.sf2",
 }
-APT_PACKAGES = sorted({font.package for font in SOUNDFONTS + DRUM_KITS})
 
 
 def installed(fonts: tuple[Soundfont, ...]) -> tuple[Soundfont, ...]:

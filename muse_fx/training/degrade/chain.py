@@ -14,7 +14,7 @@ import torch
 
 from muse_fx.training.degrade import eq, noise
 from muse_fx.training.degrade.rooms import convolve_aligned
-from muse_fx.training.loudness import loudness_db
+from muse_fx.training.loudness import gain_to
 
 
 @dataclass(frozen=True)
@@ -138,4 +138,4 @@ class Degrader:
 
 def _to_level(audio: torch.Tensor, level_db: float, sample_rate: int) -> torch.Tensor:
     """(samples,) or (channels, samples): one gain for every channel, so a stereo image keeps its balance."""
-    return audio * 10 ** ((level_db - loudness_db(audio.reshape(-1, audio.shape[-1]).mean(0), sample_rate)) / 20)
+    return audio * gain_to(audio.reshape(-1, audio.shape[-1]).mean(0), sample_rate, level_db)

@@ -5,13 +5,14 @@ Each RIR is tagged with the RT60 *measured* on it: the one requested from Sabine
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from muse_fx.training.corpus import split_for
 
 RT60_RANGE = (0.15, 2.5)  # seconds, requested; measured values spread a little wider
 SPLITS = (("train", 80), ("validation", 10), ("test", 10))
@@ -67,15 +68,6 @@ def measured_rt60(rir: np.ndarray, sample_rate: int) -> float:
         return float(pra.experimental.measure_rt60(rir, fs=sample_rate, decay_db=20))
 
 
-def split_for(index: int) -> str:
-    bucket = int(hashlib.sha1(f"rir{index}".encode()).hexdigest(), 16) % 100
-    for name, share in SPLITS:
-        if bucket < share:
-            return name
-        bucket -= share
-    raise AssertionError("split shares must sum to 100")
-
-
 def build_bank(count: int, sample_rate: int, seed: int = 0, progress: Callable[[], None] | None = None) -> dict:
     """→ {"sample_rate", "rirs": [(samples,) float32 tensors], "rt60", "rt60_target", "split", "dims"}."""
     rng = random.Random(seed)
@@ -91,7 +83,7 @@ def build_bank(count: int, sample_rate: int, seed: int = 0, progress: Callable[[
         bank["rirs"].append(torch.from_numpy(rir))
         bank["rt60"].append(measured_rt60(rir, sample_rate))
         bank["rt60_target"].append(draw.rt60_target)
-        bank["split"].append(split_for(index))
+        bank["split"].append(split_for(f"rir{index}", SPLITS))
         bank["dims"].append(draw.dims)
         if progress:
             progress()
