@@ -58,12 +58,24 @@ def test_a_darkened_output_costs_more_balance_and_its_gradient_brightens_it():
 
 
 def test_a_balance_loss_sees_a_step_that_frame_to_frame_noise_hides():
-    """The same L1 per frame, once as noise around the clean and once as a step at a band: only the step costs."""
+    """The same L1 per frame, once as noise around the clean that keeps its power and once as a step at a band:
+    only the step costs."""
     clean = torch.zeros(1, 176, 400)
-    noisy = clean + torch.where(torch.rand(1, 176, 400) < 0.5, -1.0, 1.0)
+    up = torch.rand(1, 176, 400) < 0.5
+    noisy = clean + torch.where(up, 0.5, math.log2(2 - 2**0.5))  # +0.5 and -0.77: the mean power is unchanged
     stepped = clean.clone()
     stepped[:, 128:] += 1.0
     assert float(balance_loss(noisy, clean)) < 0.1 < float(balance_loss(stepped, clean))
+
+
+def test_a_balance_loss_weighs_frames_as_they_sound_so_the_level_counts():
+    """A decay 20 dB down cut 15 dB more costs less than the whole take 3 dB quieter: loud frames carry the
+    long-term spectrum, as they carry what a listener hears as level."""
+    clean = torch.zeros(1, 176, 100)
+    clean[..., 50:] = -20 / 3.01  # a soft half, 20 dB down
+    gated, quieter = clean.clone(), clean - 1.0  # quieter: 3 dB down everywhere
+    gated[..., 50:] -= 15 / 3.01
+    assert float(balance_loss(gated, clean)) < 0.1 < 0.99 < float(balance_loss(quieter, clean))
 
 
 def _low_and_high(low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ DiffWave notation (Kong et al. 2021, Algorithm 1) → code: x_0 → `audio`, ε 
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -79,12 +80,21 @@ def spectral_losses(
 
 
 def balance_loss(output_mel: torch.Tensor, clean_mel: torch.Tensor) -> torch.Tensor:
-    """L1 between the output's and the clean's (B, n_mels, frames) log-mel averaged over frames, band by band.
+    """L1 between the output's and the clean's long-term spectrum, band by band: the (B, n_mels, frames) log2 mel
+    power averaged over frames as power, as the tonal-balance metric averages it, in log2 units.
 
-    The long-term spectrum, which per-frame losses leave free: a model can cut the presence region a little in
-    every frame, or step at a band where two halves meet, for little L1 but a colour every listener hears.
+    Per-frame losses leave it free: a model can cut the presence region a little in every frame, or step where two
+    halves meet, for little L1 but a colour every listener hears. Averaged as power, loud frames weigh as they
+    sound and the level counts. Trained with a mean of the log-mels instead (this term's first form), full-band-real
+    0.800 came out 2.1 dB quiet on the development set, and that level alone took its tonal deviation above 1 kHz
+    from 1.48 to 2.55 dB.
     """
-    return (output_mel.mean(-1) - clean_mel.mean(-1)).abs().mean()
+    return (_long_term(output_mel) - _long_term(clean_mel)).abs().mean()
+
+
+def _long_term(log2_mel: torch.Tensor) -> torch.Tensor:
+    """(..., n_mels, frames) log2 power → (..., n_mels) log2 of the mean power over frames, less log2(frames)."""
+    return torch.logsumexp(log2_mel * math.log(2), dim=-1) / math.log(2)
 
 
 HIGH_HZ = 8000.0  # the muffling metric's split: energy above it is what a dull output loses first

@@ -57,7 +57,7 @@ class OptimConfig:
     under_quiet_weight: float = 0.0  # … weighted up to 1 + this in frames 30 dB below the clip's loudest (decays)
     under_low_weight: float = 0.0  # … and 1 + this in bins below under_low_hz (low strings)
     under_low_hz: float = 500.0
-    lambda_balance: float = 0.0  # weight of the L1 between the fast path's and the clean's frame-averaged log-mel
+    lambda_balance: float = 0.0  # weight of the L1 between the fast path's and the clean's long-term mel spectrum
     lambda_darkening: float = 0.0  # weight of the fast path's shortfall of energy share above 8 kHz, in dB
     lambda_brightening: float = 0.0  # … and of its excess, which darkening alone teaches the model to trade for
     discriminator_lr_scale: float = 1.0  # the discriminator learns at lr × this: below 1 when it overpowers G
