@@ -22,6 +22,7 @@ from muse_fx.settings import (
     MIX,
     MODEL,
     MUSECODER,
+    PRECISION,
     RENDERING,
     SEED,
     STEPS,
@@ -54,6 +55,7 @@ class MuseEnhance:
     strength = Checked[float](STRENGTH)
     seed = Checked[int](SEED)
     full_band = Checked[bool](FULL_BAND)
+    precision = Checked[str](PRECISION)
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class MuseEnhance:
         fallback_local: bool = False,
         strength: float = STRENGTH.default,
         token: str | None = None,
+        precision: str = PRECISION.default,
     ):
         self._device = resolve_device(device)
         self.server = server
@@ -80,6 +83,7 @@ class MuseEnhance:
         self._musecoder_chosen = musecoder is not None  # else a server picks what suits its own device
         self.steps, self.mix, self.strength, self.seed, self.full_band = steps, mix, strength, seed, full_band
         self.batch_size = batch_size  # None: what suits the device and the musecoder
+        self.precision = precision
         self._latency_rate = 44100  # until a stream says otherwise
         self.reset()
 
@@ -133,7 +137,9 @@ class MuseEnhance:
 
     def _settings(self) -> Settings:
         values = {setting.name: getattr(self, setting.name) for setting in RENDERING}
-        return settings_for(self._device, self._local.source, batch_size=self.batch_size, **values)
+        return settings_for(
+            self._device, self._local.source, batch_size=self.batch_size, precision=self.precision, **values
+        )
 
     # -- offline ----------------------------------------------------------------------------------------------
     def enhance(self, audio: np.ndarray, sample_rate: float, progress: Progress | None = None) -> np.ndarray:

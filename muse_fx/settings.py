@@ -94,6 +94,17 @@ SEED = Setting(
 FULL_BAND = Setting("full_band", bool, True, "Keep the input's band above the model's Nyquist frequency")
 DEVICE = Setting("device", str, "auto", "Where to run")  # auto, cpu, cuda, cuda:N or mps: resolve_device checks it
 WARM_START = Setting("warm_start", bool, True, "Diffusion starts from the noised fast output")
+PRECISION = Setting(  # the generator's arithmetic on a CPU (engine.devices.generator_dtype); GPUs keep float32
+    "precision",
+    str,
+    "auto",
+    "The generator's arithmetic on a CPU",
+    choices={
+        "auto": "bfloat16 where the CPU computes it natively, else float32",
+        "float32": "the same output on every machine",
+        "bfloat16": "about 1.7x faster with AVX512-BF16 or AMX, slower without",
+    },
+)
 
 
 def default_batch_size(device_type: str, musecoder: str = "fast") -> int:
@@ -115,14 +126,15 @@ RENDERING = (MUSECODER, STEPS, MIX, STRENGTH, SEED, FULL_BAND)  # how a loaded m
 SOUND = (MODEL, *RENDERING)  # shape the result: presets save them, requests send
 ADDED_LATER = (STRENGTH,)  # servers from before these refuse them: requests send them only when not at the default
 LEVELS = (STRENGTH, MIX)  # the 0…1 settings set by ear: the Audacity panel's sliders, the values audition sweeps
-PRESET = (*SOUND, DEVICE)  # a preset's MuseEnhance may also say where to run
+PRESET = (*SOUND, DEVICE, PRECISION)  # a preset's MuseEnhance may also say where and in what arithmetic to run
 DECLARED = {setting.name: setting for setting in (*PRESET, WARM_START, BATCH_SIZE)}
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """How one enhancement runs (the model aside): `RENDERING`, then how the engine batches and starts diffusion,
-    in that order; each value is checked against its declaration. Build it by name: `Settings(mix=0.5)`."""
+    """How one enhancement runs (the model aside): `RENDERING`, then how the engine batches, starts diffusion and
+    computes the generator, in that order; each value is checked against its declaration. Build it by name:
+    `Settings(mix=0.5)`."""
 
     musecoder: str = MUSECODER.default
     steps: int = STEPS.default
@@ -132,6 +144,7 @@ class Settings:
     full_band: bool = FULL_BAND.default
     batch_size: int = BATCH_SIZE.default
     warm_start: bool = WARM_START.default
+    precision: str = PRECISION.default
 
     def __post_init__(self) -> None:
         for field in fields(self):

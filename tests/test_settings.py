@@ -85,7 +85,8 @@ def test_presets_accept_the_declared_sound_settings_and_the_device():
 
 def test_settings_holds_the_rendering_settings_in_their_declared_order_and_is_built_by_name():
     names = [field.name for field in dataclasses.fields(Settings)]
-    assert names == [setting.name for setting in (*settings.RENDERING, settings.BATCH_SIZE, settings.WARM_START)]
+    engine = (settings.BATCH_SIZE, settings.WARM_START, settings.PRECISION)
+    assert names == [setting.name for setting in (*settings.RENDERING, *engine)]
     with pytest.raises(TypeError):
         Settings("fast", 6)  # type: ignore[misc]  # positional values would land in whatever field comes first
 

@@ -21,7 +21,7 @@ from muse_fx.errors import MuseFxError
 from muse_fx.files import Outcome, attempt, build_board
 from muse_fx.interrupts import Stopped, exit_status, stop_signals_interrupt
 from muse_fx.io.audio_files import FORMATS
-from muse_fx.settings import DEVICE, MIX, MODEL, MUSECODER, SEED, STEPS, STRENGTH
+from muse_fx.settings import DEVICE, MIX, MODEL, MUSECODER, PRECISION, SEED, STEPS, STRENGTH
 
 if TYPE_CHECKING:
     from muse_fx.scale.batch import RayBatch
@@ -69,6 +69,7 @@ def _plan(inputs, recursive, output, output_dir, suffix, fmt) -> tuple[list[tupl
 @setting_option(STEPS)
 @setting_option(DEVICE, type=click.Choice(DEVICES))
 @setting_option(SEED)
+@setting_option(PRECISION)
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Output format.  [default: the input's]")
 @click.option("--subtype", help="Output sample format, e.g. PCM_16, PCM_24, FLOAT.  [default: the input's]")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from muse_fx.engine import diffusion
 from muse_fx.engine.bandsplit import recombine_high_band
 from muse_fx.engine.defaults import settings_for
-from muse_fx.engine.devices import resolve_device
+from muse_fx.engine.devices import generator_dtype, resolve_device
 from muse_fx.engine.fast_path import gain_stft, limit_attenuation, match_mel
 from muse_fx.engine.feeder import ChunkFeeder, Progress
 from muse_fx.engine.muse_model import MuseModel
@@ -83,7 +83,7 @@ class Enhancer:
         log_mel = self.model.log_mel
         spec = log_mel.stft(padded)  # computed once: the log-mel is taken from it, and the fast path gains it
         degraded = log_mel.from_stft(spec)
-        enhanced = self.model.mel2mel(degraded.unsqueeze(1)).squeeze(1)
+        enhanced = self._generate(degraded)
         if self.settings.strength < 1:
             enhanced = limit_attenuation(degraded, enhanced, self.settings.strength)
 
@@ -101,6 +101,13 @@ class Enhancer:
             out = diffusion.sample(musecoder, enhanced, schedule, generators, start=start)
             out = match_mel(out, enhanced, log_mel, MEL_MATCH_PASSES)
         return out[..., :n]
+
+    def _generate(self, degraded: torch.Tensor) -> torch.Tensor:
+        """(B, n_mels, frames) degraded log-mel → enhanced, float32, in the arithmetic `precision` asks for; only
+        the generator's convolutions run in bfloat16, the mels and the gain stay float32."""
+        dtype = generator_dtype(self.device, self.settings.precision)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+            return self.model.mel2mel(degraded.unsqueeze(1)).squeeze(1).float()
 
     def process_chunks(self, chunks: torch.Tensor, indices: list[int], sample_rate: int) -> torch.Tensor:
         """(B, L) chunks at `sample_rate` with their chunk indices (they seed diffusion) → (B, L)."""
