@@ -101,7 +101,7 @@ PRECISION = Setting(  # the generator's arithmetic on a CPU (engine.devices.gene
     "The generator's arithmetic on a CPU",
     choices={
         "auto": "bfloat16 where the CPU computes it natively, else float32",
-        "float32": "the same output on every machine",
+        "float32": "the same output on every CPU, to float rounding",
         "bfloat16": "about 1.7x faster with AVX512-BF16 or AMX, slower without",
     },
 )
