@@ -247,6 +247,25 @@ def test_strength_reaches_the_engine_and_is_checked(run, tmp_path, tiny_model_pa
     assert not (tmp_path / "bad.wav").exists()
 
 
+def test_precision_reaches_the_engine_and_is_checked(run, tmp_path, tiny_model_path):
+    """--precision bfloat16 computes the generator as MuseEnhance(precision="bfloat16") does, on any CPU."""
+    from muse_fx import MuseEnhance
+    from muse_fx.files import enhance_file
+
+    source = write(tmp_path / "take.wav", seconds=0.5, subtype="FLOAT")
+    for precision in ("float32", "bfloat16"):
+        assert run("enhance", str(source), "--precision", precision, "-o", f"cli-{precision}.wav").exit_code == 0
+        api = MuseEnhance(model=tiny_model_path, device="cpu", precision=precision)
+        enhance_file(api, source, tmp_path / f"api-{precision}.wav")
+        cli, expected = (sf.read(str(tmp_path / f"{kind}-{precision}.wav"))[0] for kind in ("cli", "api"))
+        np.testing.assert_array_equal(cli, expected)
+    exact, rounded = (sf.read(str(tmp_path / f"cli-{p}.wav"))[0] for p in ("float32", "bfloat16"))
+    assert not np.array_equal(exact, rounded)
+    refused = run("enhance", str(source), "--precision", "float16", "-o", "bad.wav")
+    assert refused.exit_code == 2 and "--precision" in refused.output and "bfloat16" in refused.output
+    assert not (tmp_path / "bad.wav").exists()
+
+
 def test_presets_and_models_commands(run):
     listing = run("presets", "list").output
     assert "mastering-lite" in listing and "gentle" in listing
