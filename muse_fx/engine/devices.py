@@ -1,4 +1,5 @@
-"""Device choice: "auto" picks the best available; a named device that is missing is an error."""
+"""Device choice: "auto" picks the best available; a named device that is missing is an error. And the arithmetic
+the generator runs in there (`PRECISION`), which follows what the CPU computes natively."""
 
 from __future__ import annotations
 
