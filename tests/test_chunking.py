@@ -70,8 +70,10 @@ def test_batches_never_exceed_batch_size():
     sizes = []
 
     def record(chunks, indices):
-        sizes.append(len(chunks))
+        sizes.append(chunks.shape[0] * chunks.shape[1])  # chunks × channels
         return chunks
 
     overlap_add(torch.randn(3, 5000), record, LAYOUT, batch_size=4)
     assert max(sizes) <= 4
+    overlap_add(torch.randn(2, 5000), record, LAYOUT, batch_size=4)
+    assert sizes[-1] <= 4 and max(sizes) == 4

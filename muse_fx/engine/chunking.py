@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import torch
 
 ChunkProcess = Callable[[torch.Tensor, list[int]], torch.Tensor]
-"""(B, L) chunks and their indices → (B, L) processed chunks."""
+"""(B, channels, L) chunks and their indices → (B, channels, L) processed chunks. A chunk holds every channel of
+its stretch of time, so a process may treat the channels together (the engine's stereo link does)."""
 
 
 @dataclass(frozen=True)
@@ -76,24 +77,23 @@ class StreamingOverlapAdd:
         self.next_chunk = 0
 
     def _run(self, indices: list[int], total: int) -> None:
-        jobs = [(index, channel) for index in indices for channel in range(self.pending.shape[0])]
         end_needed = max(self.layout.span(i, total)[1] for i in indices) - self.base
         if self.output.shape[1] < end_needed:
             grow = end_needed - self.output.shape[1]
             self.output = torch.cat([self.output, self.output.new_zeros(self.output.shape[0], grow)], dim=1)
             self.weights = torch.cat([self.weights, self.weights.new_zeros(grow)])
-        for batch in batched(jobs, self.batch_size):
-            spans = [self.layout.span(index, total) for index, _ in batch]
-            lengths = {end - start for start, end in spans}
-            for length in lengths:  # only the signal's last chunk is shorter than the rest
-                same = [(job, span) for job, span in zip(batch, spans) if span[1] - span[0] == length]
-                chunks = torch.stack([self.pending[c, s - self.base : e - self.base] for (_, c), (s, e) in same])
-                processed = self.process(chunks, [index for (index, _), _ in same]).to(self.output.dtype)
+        # A chunk carries every channel, so a pass holds about `batch_size` single-channel chunks.
+        per_pass = max(1, self.batch_size // max(1, self.pending.shape[0]))
+        for batch in batched(indices, per_pass):
+            spans = [self.layout.span(index, total) for index in batch]
+            for length in {end - start for start, end in spans}:  # only the signal's last chunk is shorter
+                same = [(index, span) for index, span in zip(batch, spans) if span[1] - span[0] == length]
+                chunks = torch.stack([self.pending[:, s - self.base : e - self.base] for _, (s, e) in same])
+                processed = self.process(chunks, [index for index, _ in same]).to(self.output.dtype)
                 window = triangle(length).to(self.output.dtype)
-                for ((_, channel), (start, end)), out in zip(same, processed):
-                    self.output[channel, start - self.base : end - self.base] += window * out.cpu()
-                    if channel == 0:
-                        self.weights[start - self.base : end - self.base] += window
+                for (_, (start, end)), out in zip(same, processed):
+                    self.output[:, start - self.base : end - self.base] += window * out.cpu()
+                    self.weights[start - self.base : end - self.base] += window
 
     def _emit(self, upto: int) -> torch.Tensor:
         count = upto - self.base
@@ -127,8 +127,8 @@ class StreamingOverlapAdd:
 def overlap_add(audio: torch.Tensor, process: ChunkProcess, layout: ChunkLayout, batch_size: int = 4) -> torch.Tensor:
     """Apply `process` chunk by chunk to (channels, samples) audio; returns the same shape.
 
-    Chunks from all channels go through `process` together, `batch_size` at a time, so the model's memory
-    depends on the batch, not on the file's length.
+    Chunks go through `process` about `batch_size` channel-chunks at a time, so the model's memory depends on the
+    batch, not on the file's length.
     """
     stream = StreamingOverlapAdd(audio.shape[0], process, layout, batch_size)
     return torch.cat([stream.push(audio), stream.flush()], dim=1)

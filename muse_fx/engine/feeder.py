@@ -64,15 +64,15 @@ class ChunkFeeder:
     def _reporting(self, shape: torch.Size, progress: Progress) -> ChunkProcess:
         """`process`, reporting progress after each call: chunk k accounts for the samples from its start to the
         next chunk's (the last one to the end), so the count reaches the total exactly, whatever the overlap."""
-        channels, total = shape
+        total = shape[1]
         hop, last = self.layout.hop, self.layout.count(total) - 1
-        done = 0  # samples summed over channels
+        done = 0  # samples per channel
 
         def process(chunks: torch.Tensor, indices: list[int]) -> torch.Tensor:
             nonlocal done
             processed = self.process(chunks, indices)
             done += sum((total if index == last else (index + 1) * hop) - index * hop for index in indices)
-            progress(done / (channels * self.sample_rate), total / self.sample_rate)
+            progress(done / self.sample_rate, total / self.sample_rate)
             return processed
 
         return process

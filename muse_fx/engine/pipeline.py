@@ -23,6 +23,7 @@ from muse_fx.engine.fast_path import gain_stft, limit_attenuation, match_mel
 from muse_fx.engine.feeder import ChunkFeeder, Progress
 from muse_fx.engine.muse_model import MuseModel
 from muse_fx.engine.resampling import resample
+from muse_fx.engine.stereo_link import generate_linked
 from muse_fx.engine.weights import load_model
 from muse_fx.errors import AudioInputError, ModelError
 from muse_fx.io.arrays import check_sample_rate
@@ -73,8 +74,8 @@ class Enhancer:
         chosen = settings_for(torch_device, name_or_path, musecoder, batch_size, **settings)
         return cls(load_model(name_or_path, torch_device), chosen)
 
-    def _at_model_rate(self, audio: torch.Tensor, indices: list[int]) -> torch.Tensor:
-        """(B, n) at the model rate → (B, n) enhanced."""
+    def _at_model_rate(self, audio: torch.Tensor, indices: list[int], channels: int) -> torch.Tensor:
+        """(B·channels, n) at the model rate, chunk by chunk with its channels together → (B·channels, n) enhanced."""
         n = audio.shape[-1]
         # Whole hops only: the generator pads its frames itself, as in training. Padding the audio further (it was
         # to 4 hops, 57 ms of silence per 44.1 kHz chunk) skewed the instance norm of the whole chunk.
@@ -83,7 +84,7 @@ class Enhancer:
         log_mel = self.model.log_mel
         spec = log_mel.stft(padded)  # computed once: the log-mel is taken from it, and the fast path gains it
         degraded = log_mel.from_stft(spec)
-        enhanced = self._generate(degraded)
+        enhanced = generate_linked(degraded.unflatten(0, (-1, channels)), self._generate).flatten(0, 1)
         if self.settings.strength < 1:
             enhanced = limit_attenuation(degraded, enhanced, self.settings.strength)
 
@@ -96,7 +97,8 @@ class Enhancer:
             musecoder, config = self.model.musecoder, self.model.config.musecoder
             assert musecoder is not None and config is not None  # __init__ refuses diffusion without a musecoder
             schedule = diffusion.schedule_for(config, self.settings.steps)
-            generators = [torch.Generator().manual_seed(chunk_seed(self.settings.seed, i)) for i in indices]
+            seeds = [chunk_seed(self.settings.seed, i) for i in indices for _ in range(channels)]
+            generators = [torch.Generator().manual_seed(seed) for seed in seeds]
             start = fast() if self.settings.warm_start else None
             out = diffusion.sample(musecoder, enhanced, schedule, generators, start=start)
             out = match_mel(out, enhanced, log_mel, MEL_MATCH_PASSES)
@@ -110,15 +112,17 @@ class Enhancer:
             return self.model.mel2mel(degraded.unsqueeze(1)).squeeze(1).float()
 
     def process_chunks(self, chunks: torch.Tensor, indices: list[int], sample_rate: int) -> torch.Tensor:
-        """(B, L) chunks at `sample_rate` with their chunk indices (they seed diffusion) → (B, L)."""
-        dry = chunks.to(self.device, torch.float32)
+        """(B, channels, L) chunks at `sample_rate` with their chunk indices (they seed diffusion) → the same shape."""
+        batch, channels, length = chunks.shape
+        dry = chunks.to(self.device, torch.float32).reshape(batch * channels, length)
         model_rate = self.model.sample_rate
-        wet = resample(self._at_model_rate(resample(dry, sample_rate, model_rate), indices), model_rate, sample_rate)
+        at_model_rate = self._at_model_rate(resample(dry, sample_rate, model_rate), indices, channels)
+        wet = resample(at_model_rate, model_rate, sample_rate)
         wet = wet[..., : dry.shape[-1]]
         if self.settings.full_band and sample_rate > model_rate:
             wet = recombine_high_band(dry, wet, sample_rate, model_rate)
         mix = self.settings.mix
-        return (mix * wet + (1 - mix) * dry).to(chunks.device)
+        return (mix * wet + (1 - mix) * dry).reshape(chunks.shape).to(chunks.device)
 
     def feeder(self, sample_rate: int) -> ChunkFeeder:
         """This enhancer fed chunk by chunk at `sample_rate` Hz: whole recordings or streams."""

@@ -74,7 +74,7 @@ class ServeBatcher(Batcher):
         return [None] * len(jobs)
 
     def _passes(self, jobs: list[Job]) -> None:
-        """One pass per group of jobs that may share one (same model, rate, chunk length and settings)."""
+        """One pass per group of jobs that may share one (same model, rate, chunk shape and settings)."""
         with torch.inference_mode():
             for key in dict.fromkeys(job.key for job in jobs):
                 self._run([job for job in jobs if job.key == key])

@@ -1,6 +1,6 @@
 """One thread owns the models and runs every forward pass, packing chunks from concurrent requests together.
 
-Jobs only share a pass when everything that shapes the output matches (model, rate, chunk length, settings);
+Jobs only share a pass when everything that shapes the output matches (model, rate, chunk shape, settings);
 diffusion noise is seeded per chunk index, so a request's result does not depend on who it was batched with.
 """
 
@@ -24,14 +24,14 @@ MAX_ENHANCERS = 64  # cached (model, settings) pairs; requests choose mix and se
 class BatchKey:
     model: str
     sample_rate: int
-    length: int
+    shape: tuple[int, int]  # (channels, samples) of each chunk
     settings: Settings
 
 
 @dataclass
 class Job:
     key: BatchKey
-    chunks: torch.Tensor  # (n, length) on the CPU
+    chunks: torch.Tensor  # (n, channels, samples) on the CPU
     indices: list[int]
     future: Future = field(default_factory=Future)
 
@@ -84,7 +84,7 @@ class Batcher:
                 future.set_exception(RuntimeError("the server is shutting down"))
 
     def submit(self, key: BatchKey, chunks: torch.Tensor, indices: list[int]) -> Future:
-        """Queue (n, length) chunks; the future gives the (n, length) enhanced chunks."""
+        """Queue (n, channels, samples) chunks; the future gives them enhanced, the same shape."""
         job = Job(key, chunks, list(indices))
         with self._wake:
             self._pending.append(job)

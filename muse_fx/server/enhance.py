@@ -37,7 +37,9 @@ def enhance_audio(
     def process(chunks: torch.Tensor, indices: list[int]) -> torch.Tensor:
         if cancelled.is_set():
             raise Cancelled()
-        future = batcher.submit(BatchKey(model, sample_rate, chunks.shape[1], settings), chunks, indices)
+        future = batcher.submit(
+            BatchKey(model, sample_rate, (chunks.shape[1], chunks.shape[2]), settings), chunks, indices
+        )
         try:
             return future.result(timeout=max(0.0, deadline - time.monotonic()))
         except TimeoutError:
