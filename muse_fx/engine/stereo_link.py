@@ -18,11 +18,17 @@ UNLINK_DB = 18.0  # real stereo measured ≤ 12.1 dB apart, with or without nois
 DB_PER_LOG2 = 3.0103  # 10·log10(2): log2 power → dB
 
 
+def channels_mean_power(degraded: torch.Tensor) -> torch.Tensor:
+    """(B, channels, n_mels, frames) log2 mel power → (B, n_mels, frames): the log2 of the channels' mean power,
+    which out-of-phase content cannot cancel as it would in a mid channel."""
+    return torch.log2(torch.exp2(degraded).mean(dim=1))
+
+
 def channel_spread_db(degraded: torch.Tensor) -> torch.Tensor:
     """(B, channels, n_mels, frames) log2 mel power → (B,) how far apart the channels are: the dB between the
     loudest and the quietest channel, averaged over the chunk's bins weighted by their power, so the music decides
     and not the noise floor under it."""
-    power = torch.exp2(degraded).mean(dim=1).flatten(1)
+    power = torch.exp2(channels_mean_power(degraded)).flatten(1)
     spread = (degraded.amax(dim=1) - degraded.amin(dim=1)).flatten(1)
     return DB_PER_LOG2 * (spread * power).sum(dim=1) / power.sum(dim=1)
 
@@ -33,11 +39,11 @@ def generate_linked(degraded: torch.Tensor, generate: Callable[[torch.Tensor], t
     `generate` maps (rows, n_mels, frames) → (rows, n_mels, frames). A linked chunk is one row, its channels' mean
     power; an unlinked chunk is one row per channel.
     """
-    batch, channels = degraded.shape[:2]
+    channels = degraded.shape[1]
     if channels == 1:
         return generate(degraded.flatten(0, 1)).view_as(degraded)
     linked = channel_spread_db(degraded) <= UNLINK_DB
-    mean_power = torch.log2(torch.exp2(degraded[linked]).mean(dim=1))
+    mean_power = channels_mean_power(degraded[linked])
     rows = generate(torch.cat([mean_power, degraded[~linked].flatten(0, 1)]))
     shared_change = rows[: len(mean_power)] - mean_power
     enhanced = torch.empty_like(degraded)
