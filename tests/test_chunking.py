@@ -43,6 +43,13 @@ def test_no_level_jump_between_chunks():
     assert out.diff(dim=1).abs().max() < 0.2  # gains step by 1.0 between chunks; the triangle spreads it
 
 
+def test_audio_without_channels_comes_back_without_calling_the_process():
+    def refuse(chunks, indices):
+        raise AssertionError("called with no channels")
+
+    assert overlap_add(torch.zeros(0, 1000), refuse, LAYOUT).shape == (0, 1000)
+
+
 def test_window_positive_and_peaks_in_middle():
     for length in (1, 2, 7, 100):
         w = triangle(length)

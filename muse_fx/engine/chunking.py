@@ -82,8 +82,11 @@ class StreamingOverlapAdd:
             grow = end_needed - self.output.shape[1]
             self.output = torch.cat([self.output, self.output.new_zeros(self.output.shape[0], grow)], dim=1)
             self.weights = torch.cat([self.weights, self.weights.new_zeros(grow)])
+        channels = self.pending.shape[0]
+        if not channels:  # nothing to process: the (0, samples) output only needs its length
+            return
         # A chunk carries every channel, so a pass holds about `batch_size` single-channel chunks.
-        per_pass = max(1, self.batch_size // max(1, self.pending.shape[0]))
+        per_pass = max(1, self.batch_size // channels)
         for batch in batched(indices, per_pass):
             spans = [self.layout.span(index, total) for index in batch]
             for length in {end - start for start, end in spans}:  # only the signal's last chunk is shorter
