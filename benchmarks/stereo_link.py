@@ -61,7 +61,8 @@ def cases(dev: Path, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray
     solos = sorted(dev.glob("solo*_clean.wav"))
     for left, right in zip(solos[0::2], solos[1::2]):
         a, b = read(left).mean(axis=1), read(right).mean(axis=1)
-        clean = np.stack([a[: min(len(a), len(b))], b[: min(len(a), len(b))]], axis=1)
+        length = min(len(a), len(b))
+        clean = np.stack([a[:length], b[:length]], axis=1)
         yield "hard-panned solos", clean, with_noise(clean, rng)
 
 
@@ -83,7 +84,7 @@ def scores(clean: np.ndarray, output: np.ndarray) -> dict[str, float]:
 
 
 class LinkCounter:
-    """Counts the chunks the engine links, by watching `channel_spread_db`."""
+    """Counts the chunks the engine links, by watching `channel_spread_db` (only multi-channel chunks reach it)."""
 
     def __init__(self) -> None:
         self.linked = self.total = 0
@@ -95,6 +96,12 @@ class LinkCounter:
         self.linked += int((spread <= stereo_link.UNLINK_DB).sum())
         self.total += len(spread)
         return spread
+
+    def take(self) -> tuple[int, int]:
+        """(linked, total) chunks since the last call."""
+        counts = self.linked, self.total
+        self.linked = self.total = 0
+        return counts
 
 
 def main() -> None:
@@ -112,15 +119,11 @@ def main() -> None:
         return np.concatenate([linked(audio[:, [channel]]) for channel in range(2)], axis=1)
 
     table: dict[tuple[str, str], list[dict[str, float]]] = {}
-    links: dict[str, list[int]] = {}
+    links: dict[str, np.ndarray] = {}  # kind → (linked, total) chunks; channel by channel runs mono, never counted
     for kind, clean, degraded in cases(args.dev, np.random.default_rng(0)):
         for system, run in (("input", lambda a: a), ("channel by channel", apart), ("linked (the engine)", linked)):
-            before = counter.linked, counter.total
             table.setdefault((kind, system), []).append(scores(clean, run(degraded)))
-            if system.startswith("linked"):
-                count = links.setdefault(kind, [0, 0])
-                count[0] += counter.linked - before[0]
-                count[1] += counter.total - before[1]
+        links[kind] = links.get(kind, np.zeros(2, dtype=int)) + counter.take()
         print(f"  {kind}: {len(table[(kind, 'input')])} clips", flush=True)
 
     print(
