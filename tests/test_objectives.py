@@ -5,7 +5,16 @@ import math
 
 import torch
 
-from muse_fx.training.objectives import UNWEIGHTED, UnderWeighting, balance_loss, high_band_balance, spectral_losses
+from muse_fx.engine.mel import LogMel
+from muse_fx.engine.model_config import FULL_BAND_MEL
+from muse_fx.training.objectives import (
+    UNWEIGHTED,
+    UnderWeighting,
+    balance_loss,
+    high_band_balance,
+    spectral_losses,
+    unrecorded_bands,
+)
 
 RATE = 44100
 
@@ -111,3 +120,16 @@ def test_zero_weights_are_the_plain_mean():
     plain = spectral_losses(output, clean, 16000)
     explicit = spectral_losses(output, clean, 16000, UnderWeighting(quiet=0.0, low=0.0))
     assert all(torch.equal(a, b) for a, b in zip(plain, explicit))
+
+
+def test_only_bands_wholly_above_a_low_rate_recordings_nyquist_go_unscored():
+    log_mel = LogMel(FULL_BAND_MEL)
+    draws = [{"low_rate": {"sample_rate": 16000}}, {"source": {}}, {"no_harm": True}]
+    unrecorded = unrecorded_bands(draws, log_mel)
+    assert unrecorded.shape == (3, 1, FULL_BAND_MEL.n_mels, 1)
+    assert not unrecorded[1:].any()  # a pair at the model's own rate is scored in every band
+    fb = log_mel.filterbank
+    freqs = torch.linspace(0, FULL_BAND_MEL.sample_rate / 2, fb.shape[0])
+    reaches_below = [bool((freqs[fb[:, band] > 0] < 8000).any()) for band in range(fb.shape[1])]
+    assert unrecorded[0, 0, :, 0].tolist() == [not below for below in reaches_below]
+    assert 0 < int(unrecorded[0].sum()) < FULL_BAND_MEL.n_mels

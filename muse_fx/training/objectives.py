@@ -13,6 +13,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from muse_fx.engine.mel import LogMel
 from muse_fx.engine.musecoder import Musecoder
 
 
@@ -95,6 +96,22 @@ def balance_loss(output_mel: torch.Tensor, clean_mel: torch.Tensor) -> torch.Ten
 def _long_term(log2_mel: torch.Tensor) -> torch.Tensor:
     """(..., n_mels, frames) log2 power → (..., n_mels) log2 of the mean power over frames, less log2(frames)."""
     return torch.logsumexp(log2_mel * math.log(2), dim=-1) / math.log(2)
+
+
+def unrecorded_bands(draws: list[dict], log_mel: LogMel) -> torch.Tensor:
+    """(B, 1, n_mels, 1) True for the mel bands wholly above the Nyquist frequency of a pair recorded at a lower
+    rate (`low_rate` among its draws): its input and target both hold nothing there.
+
+    The trainer gives the generator the clean's values in those bands, so they cost nothing either way. Trained
+    towards the empty target, the model learned that a take without highs stays without them, and on the
+    development set it left the cheap-mic takes (a low-pass at 2.5-16 kHz, a tail still above it) as dark as they
+    came, while the low-rate pairs teach nothing the fast path can use: it gains the input, which is empty there.
+    """
+    fb = log_mel.filterbank  # (n_freq, n_mels)
+    freqs = torch.linspace(0, log_mel.config.sample_rate / 2, fb.shape[0], device=fb.device)
+    lowest = torch.where(fb > 0, freqs[:, None], math.inf).amin(dim=0)  # each band's lowest bin
+    nyquist = torch.tensor([d.get("low_rate", {}).get("sample_rate", math.inf) / 2 for d in draws], device=fb.device)
+    return (lowest[None] >= nyquist[:, None])[:, None, :, None]
 
 
 HIGH_HZ = 8000.0  # the muffling metric's split: energy above it is what a dull output loses first

@@ -29,7 +29,14 @@ from muse_fx.io.atomic import atomic_path
 from muse_fx.training.checkpoint import save_checkpoint, training_checkpoint
 from muse_fx.training.curves import CurveLog
 from muse_fx.training.data import Batches
-from muse_fx.training.objectives import UnderWeighting, balance_loss, diffusion_loss, lsgan, waveform_losses
+from muse_fx.training.objectives import (
+    UnderWeighting,
+    balance_loss,
+    diffusion_loss,
+    lsgan,
+    unrecorded_bands,
+    waveform_losses,
+)
 from muse_fx.training.train_config import TrainConfig
 
 MODES = ("mel2mel", "musecoder", "both", "joint")
@@ -170,11 +177,12 @@ class Trainer:
 
     def _mel2mel_step(self) -> dict[str, float]:
         o = self.config.optim
-        degraded, clean, _ = self.mel_batches.next(o.batch_size)
+        degraded, clean, draws = self.mel_batches.next(o.batch_size)
         degraded, clean = degraded.to(self.device), clean.to(self.device)
         d_mel, c_mel = self._mels(degraded, clean)
+        unrecorded = unrecorded_bands(draws, self.model.log_mel).to(self.device)
         with self._autocast():
-            fake = self.model.mel2mel(d_mel)
+            fake = torch.where(unrecorded, c_mel, self.model.mel2mel(d_mel))  # no loss where nothing was recorded
             d_loss = 0.5 * (
                 lsgan(self.discriminator(d_mel, c_mel), True) + lsgan(self.discriminator(d_mel, fake.detach()), False)
             )
