@@ -103,6 +103,19 @@ def test_bands_above_a_clips_nyquist_are_left_to_the_clips_that_reach_them():
     assert np.isfinite(silent).all() and (silent < -75).all()
 
 
+def test_colouring_is_each_clips_own_deviation_so_opposite_colourings_do_not_cancel():
+    clean = noise()
+    brighter = equalised(clean, lambda f: np.where(f >= 4000, 6.0, 0.0))
+    darker = equalised(clean, lambda f: np.where(f >= 4000, -6.0, 0.0))
+    edges = tonal.band_edges()
+    mean = tonal.mean_balance([tonal.balance(clean, x, RATE, edges) for x in (brighter, darker)])
+    assert tonal.figures(mean, edges, []).deviation == pytest.approx(0.0, abs=0.05)  # the mean curve: flat
+    colouring = [score_pair(clean, x, RATE, [METRICS["colouring"]])["colouring"] for x in (brighter, darker)]
+    expected = 6.0 * (edges[:-1] >= 4000).sum() / (edges[:-1] >= 1000).sum()
+    assert colouring == pytest.approx([expected, expected], abs=0.1)
+    assert score_pair(clean, clean, RATE, [METRICS["colouring"]])["colouring"] == 0.0
+
+
 def test_a_split_models_boundary_is_where_its_halves_filters_cross():
     (seam,) = internal_boundaries("full-band")
     mel = FULL_BAND.mel

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from muse_fx.evaluation import fullband
+from muse_fx.evaluation import fullband, tonal
 from muse_fx.evaluation.fwsnrseg import fwsnrseg
 from muse_fx.evaluation.level import level_change, loudness_change
 from muse_fx.evaluation.sisdr import si_sdr
@@ -60,6 +60,7 @@ METRICS = {
         Metric("muffled", "muffled clips", False, fullband.muffled, full_band=True, summed=True),
         Metric("holes", "holes (%)", False, fullband.holes, full_band=True),
         Metric("noise_floor", "noise floor (dB)", False, fullband.noise_floor, full_band=True),
+        Metric("colouring", "colouring > 1 kHz (dB)", False, tonal.colouring, full_band=True, keeps_level=True),
         _change("level", "level change (dB)", level_change),
         _change("loudness", "loudness change (LU)", loudness_change),
     )

@@ -57,6 +57,16 @@ def balance(clean: np.ndarray, processed: np.ndarray, sample_rate: int, edges: n
     return 10 * np.log10(np.maximum(output, floor) / np.maximum(reference, floor))
 
 
+def colouring(clean: np.ndarray, processed: np.ndarray, sample_rate: int) -> float:
+    """dB: the mean |balance| from 1 kHz up of one (samples,) pair, its own deviation. The summary's deviation is
+    that of the mean curve over clips, where clips coloured in opposite directions cancel: on the development set
+    the inputs' bright hiss and band-limited darkness leave a mean curve 1.4 dB off, each input 9.6 dB on average."""
+    edges = band_edges()
+    presence = balance(clean, processed, sample_rate, edges)[edges[:-1] >= PRESENCE_HZ]
+    presence = presence[np.isfinite(presence)]
+    return float(np.abs(presence).mean()) if len(presence) else math.nan
+
+
 def mean_balance(curves: Sequence[np.ndarray]) -> np.ndarray:
     """(bands,) mean over clips of their balance curves, each band over the clips that reach it (NaN for none)."""
     stacked = np.array(curves)
