@@ -62,9 +62,7 @@ def colouring(clean: np.ndarray, processed: np.ndarray, sample_rate: int) -> flo
     that of the mean curve over clips, where clips coloured in opposite directions cancel: on the development set
     the inputs' bright hiss and band-limited darkness leave a mean curve 1.4 dB off, each input 9.6 dB on average."""
     edges = band_edges()
-    presence = balance(clean, processed, sample_rate, edges)[edges[:-1] >= PRESENCE_HZ]
-    presence = presence[np.isfinite(presence)]
-    return float(np.abs(presence).mean()) if len(presence) else math.nan
+    return _deviation(balance(clean, processed, sample_rate, edges), edges)
 
 
 def mean_balance(curves: Sequence[np.ndarray]) -> np.ndarray:
@@ -89,16 +87,21 @@ class BalanceFigures:
 
 def figures(curve: np.ndarray, edges: np.ndarray, boundaries_hz: Sequence[float]) -> BalanceFigures:
     """The figures of one (bands,) balance curve on `edges` (from `band_edges(boundaries_hz)`)."""
-    presence = curve[(edges[:-1] >= PRESENCE_HZ) & np.isfinite(curve)]
     steps = np.diff(curve)
     measured = np.flatnonzero(np.isfinite(steps))
     largest = measured[np.argmax(np.abs(steps[measured]))] if len(measured) else None
     return BalanceFigures(
-        deviation=float(np.abs(presence).mean()) if len(presence) else math.nan,
+        deviation=_deviation(curve, edges),
         largest_step=math.nan if largest is None else float(steps[largest]),
         largest_step_hz=math.nan if largest is None else float(edges[largest + 1]),
         boundary_steps={b: _step_at(steps, edges, b) for b in boundaries_hz},
     )
+
+
+def _deviation(curve: np.ndarray, edges: np.ndarray) -> float:
+    """The mean |curve| over the measured bands from 1 kHz up; NaN when none is measured."""
+    presence = curve[(edges[:-1] >= PRESENCE_HZ) & np.isfinite(curve)]
+    return float(np.abs(presence).mean()) if len(presence) else math.nan
 
 
 def _step_at(steps: np.ndarray, edges: np.ndarray, boundary_hz: float) -> float:
